@@ -1,0 +1,94 @@
+"""The command lines of the lock engines and of the installer (all argv, no shell)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from envlock.locks import LockTarget
+
+# Options of pip's own configuration that would make a lock depend on this machine.
+PIP_MACHINE_SETTINGS = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "PIP_CONSTRAINT",
+    "PIP_TRUSTED_HOST",
+    "PIP_CONFIG_FILE",
+)
+
+
+def uv_compile_argv(uv: str, target: LockTarget, output: Path, extra: list[str]) -> list[str]:
+    argv = [
+        uv,
+        "pip",
+        "compile",
+        target.source.name,
+        "--output-file",
+        str(output),
+        "--generate-hashes",
+        "--no-header",
+        "--quiet",
+        "--python-version",
+        target.python,
+    ]
+    if target.universal:
+        argv.append("--universal")
+    if target.constraint is not None:
+        argv += ["--constraint", target.constraint.name]
+    return argv + extra
+
+
+def pip_compile_argv(python: str, target: LockTarget, output: Path, extra: list[str]) -> list[str]:
+    """pip-compile, told to leave the machine's pip settings out of the lock."""
+    argv = [
+        python,
+        "-m",
+        "piptools",
+        "compile",
+        target.source.name,
+        "--output-file",
+        str(output),
+        "--generate-hashes",
+        "--no-header",
+        "--quiet",
+        "--allow-unsafe",
+        "--strip-extras",
+        "--no-config",
+        "--no-emit-index-url",
+        "--no-emit-find-links",
+        "--no-emit-trusted-host",
+        "--no-emit-options",
+    ]
+    if target.constraint is not None:
+        argv += ["--constraint", target.constraint.name]
+    return argv + extra
+
+
+def isolated_pip_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment for pip-compile: the machine's pip configuration files and PIP_*
+    index settings are ignored, so the lock resolves against the default index only."""
+    env = {k: v for k, v in environ.items() if k not in PIP_MACHINE_SETTINGS}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """uv never downloads an interpreter behind the user's back (offline it would hang)."""
+    return {**environ, "UV_PYTHON_DOWNLOADS": "never"}
+
+
+def sync_argv(uv: str, python: Path | str, lock: Path) -> list[str]:
+    """Make an environment hold exactly the lock's packages, every one hash-checked."""
+    return [uv, "pip", "sync", "--require-hashes", "--python", str(python), str(lock)]
+
+
+def editable_argv(uv: str, python: Path | str, root: Path) -> list[str]:
+    """Install the project itself, editable, without touching its locked dependencies."""
+    return [uv, "pip", "install", "--no-deps", "--python", str(python), "--editable", str(root)]
+
+
+def check_argv(uv: str, python: Path | str) -> list[str]:
+    return [uv, "pip", "check", "--python", str(python)]

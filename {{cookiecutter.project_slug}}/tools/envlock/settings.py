@@ -1,0 +1,98 @@
+"""The project's environment settings, read from ``[tool.envlock]`` in pyproject.toml."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from envlock import EnvlockError
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11: nox itself depends on tomli there.
+    import tomli as tomllib
+
+ENGINES = ("uv", "pip-tools")
+ENV_MANAGERS = ("venv", "conda")
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    """What the sessions need to know about the project, all taken from pyproject.toml."""
+
+    root: Path
+    distribution: str
+    package: str
+    python: str
+    matrix: tuple[str, ...]
+    env_manager: str
+    lock_engine: str
+    requirements: Path
+    dev_requirements: Path
+
+    @property
+    def min_python(self) -> str:
+        return min(self.matrix, key=version_key)
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The files whose content decides the lock."""
+        return (self.requirements, self.dev_requirements)
+
+    @property
+    def venv(self) -> Path:
+        return self.root / ".venv"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key for versions such as ``3.9`` and ``3.12``."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def load_project(root: Path) -> Project:
+    """Read and check ``[tool.envlock]``; raise EnvlockError naming the bad key."""
+    pyproject = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EnvlockError(f"{pyproject} not found: run nox from the project directory") from None
+    except tomllib.TOMLDecodeError as error:
+        raise EnvlockError(f"{pyproject} is not valid TOML ({error}): fix the file") from None
+    table = data.get("tool", {}).get("envlock")
+    if not isinstance(table, dict):
+        raise EnvlockError(f"{pyproject} has no [tool.envlock] table: add one (see README)")
+
+    def get(key: str, kind: type, default: object = None) -> object:
+        value = table.get(key, default)
+        if not isinstance(value, kind):
+            raise EnvlockError(
+                f"[tool.envlock] {key} in pyproject.toml must be a {kind.__name__}, got {value!r}"
+            )
+        return value
+
+    python = get("python", str)
+    matrix = tuple(get("python-matrix", list, [python]))
+    if not all(isinstance(v, str) for v in matrix) or python not in matrix:
+        raise EnvlockError(
+            f"[tool.envlock] python-matrix must list version strings and include python "
+            f'= {python!r}, e.g. ["{python}"]; got {list(matrix)!r}'
+        )
+    engine = get("lock-engine", str, "uv")
+    if engine not in ENGINES:
+        raise EnvlockError(f"[tool.envlock] lock-engine must be one of {ENGINES}, got {engine!r}")
+    manager = get("env-manager", str, "venv")
+    if manager not in ENV_MANAGERS:
+        raise EnvlockError(
+            f"[tool.envlock] env-manager must be one of {ENV_MANAGERS}, got {manager!r}"
+        )
+    return Project(
+        root=root,
+        distribution=str(data.get("project", {}).get("name", "")),
+        package=get("package", str),
+        python=python,
+        matrix=tuple(sorted(matrix, key=version_key)),
+        env_manager=manager,
+        lock_engine=engine,
+        requirements=root / get("requirements", str, "requirements.in"),
+        dev_requirements=root / get("dev-requirements", str, "requirements-dev.in"),
+    )

@@ -1,0 +1,124 @@
+"""Virtual environments: where their files are, what they hold, and swapping a new one in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+STATE_FILE = "envlock-state.json"
+
+# Prints the PEP 508 marker values and the installed distributions of the interpreter
+# that runs it, so a lock's markers can be evaluated for that environment.
+INSPECT_SCRIPT = """
+import importlib.metadata, json, os, platform, sys
+def version(info):
+    text = f"{info.major}.{info.minor}.{info.micro}"
+    if info.releaselevel != "final":
+        text += info.releaselevel[0] + str(info.serial)
+    return text
+markers = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": version(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_python_implementation": platform.python_implementation(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+installed = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
+print(json.dumps({"markers": markers, "installed": installed,
+                  "base_prefix": sys.base_prefix, "prefix": sys.prefix}))
+"""
+
+
+def env_python(env: Path, platform: str = sys.platform) -> Path:
+    if platform == "win32":
+        return env / "Scripts" / "python.exe"
+    return env / "bin" / "python"
+
+
+def activation_commands(env_name: str, platform: str = sys.platform) -> dict[str, str]:
+    """How to activate the environment, per shell."""
+    if platform == "win32":
+        return {
+            "cmd": f"{env_name}\\Scripts\\activate.bat",
+            "PowerShell": f"{env_name}\\Scripts\\Activate.ps1",
+        }
+    return {
+        "bash/zsh": f"source {env_name}/bin/activate",
+        "fish": f"source {env_name}/bin/activate.fish",
+    }
+
+
+def inspect_env(python: Path) -> dict:
+    """Marker values and installed distributions of the environment of ``python``."""
+    result = subprocess.run(
+        [str(python), "-I", "-c", INSPECT_SCRIPT], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def fingerprint(*paths: Path) -> str:
+    """Digest of files whose change means the environment must be synced again."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_state(env: Path) -> dict:
+    try:
+        return json.loads((env / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_state(env: Path, state: dict) -> None:
+    (env / STATE_FILE).write_text(
+        json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def is_current(env: Path, state: dict, platform: str = sys.platform) -> bool:
+    """True when the environment exists and was last synced to exactly ``state``."""
+    return env_python(env, platform).exists() and read_state(env) == state
+
+
+def staging_dir(env: Path) -> Path:
+    """Where a new environment is built before it replaces ``env``."""
+    return env.with_name(env.name + ".new")
+
+
+def retired_dir(env: Path) -> Path:
+    return env.with_name(env.name + ".old")
+
+
+def recover(env: Path) -> None:
+    """Undo what an interrupted swap or build left: the last good environment stays."""
+    retired = retired_dir(env)
+    if retired.exists():
+        if env.exists():
+            shutil.rmtree(retired)
+        else:
+            retired.rename(env)
+    staging = staging_dir(env)
+    if staging.exists():
+        shutil.rmtree(staging)
+
+
+def swap_in(new: Path, env: Path) -> None:
+    """Put ``new`` in the place of ``env``; the old one is deleted only after the swap."""
+    retired = retired_dir(env)
+    if env.exists():
+        env.rename(retired)
+    new.rename(env)
+    if retired.exists():
+        shutil.rmtree(retired)

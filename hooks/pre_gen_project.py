@@ -39,6 +39,9 @@ DEPENDENCY_IMPORTS = frozenset(
         "envlock",
     }
 )
+# Names the project itself uses at its top level, and the stdlib's test package (which
+# sys.stdlib_module_names leaves out).
+PROJECT_NAMES = frozenset({"test", "tests", "src", "data", "notebooks", "tools", "noxfile"})
 EXAMPLES = {
     "project_name": "My Project",
     "project_slug": "my-project",
@@ -77,6 +80,8 @@ def check_package_name(name: str) -> None:
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise BadAnswer("package_name", name, "it is a Python keyword")
+    if name in PROJECT_NAMES:
+        raise BadAnswer("package_name", name, "the project or Python already uses that name")
     if name in stdlib_modules():
         raise BadAnswer("package_name", name, "it is the name of a standard-library module")
     if hasattr(builtins, name):

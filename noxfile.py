@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+# /// script
+# dependencies = ["nox>=2025.5.1"]
+# ///
+"""Sessions of the template repository: its tests, lint, its lock, and a demo bake."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.5.1"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.download_python = "never"
+
+ROOT = Path(__file__).resolve().parent
+LOCK = "requirements-dev.txt"
+DEMO = ROOT / "demo"
+
+
+def install_locked(session: nox.Session) -> None:
+    session.install("--require-hashes", "-r", LOCK)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the template's tests: unit tests, bakes, and real sessions in baked projects."""
+    install_locked(session)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check the template's Python with ruff (lint and format)."""
+    install_locked(session)
+    session.run("ruff", "check", "--config", "pyproject.toml", ".")
+    session.run("ruff", "format", "--check", "--config", "pyproject.toml", ".")
+
+
+@nox.session(default=False)
+def lock(session: nox.Session) -> None:
+    """Compile requirements-dev.in into the template's own hash-pinned lock."""
+    session.install("uv")
+    session.run(
+        "uv", "pip", "compile", "requirements-dev.in", "--output-file", LOCK, "--universal",
+        "--python-version", "3.10", "--generate-hashes", "--custom-compile-command",
+        "nox -s lock", "--quiet", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """Bake a demo project into ./demo and run its `nox -s setup` (-- key=value passes on)."""
+    install_locked(session)
+    if DEMO.exists():
+        shutil.rmtree(DEMO)
+    session.run(
+        "cookiecutter", "--no-input", "--output-dir", str(DEMO), str(ROOT), *session.posargs
+    )
+    (project,) = DEMO.iterdir()
+    with session.chdir(project):
+        session.run("nox", "-s", "setup")
+    session.log(f"demo project ready in {project}: cd there and `source .venv/bin/activate`")

@@ -1,0 +1,82 @@
+"""Shared helpers: bake the template for real and run nox inside the baked project."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+MATRIX_HERE = "3.10, 3.11, 3.12, 3.13"  # the Pythons pyenv has on the test machines
+
+sys.path.insert(0, str(PROJECT_TEMPLATE / "tools"))
+
+
+def bake(output_dir: Path, template: str | Path = TEMPLATE, **answers: str) -> Path:
+    """Bake with cookiecutter's API, as `cookiecutter --no-input key=value ...` does.
+
+    Clones and replays go to a folder of the test, not the user's ~/.cookiecutters.
+    """
+    answers.setdefault("python_versions", MATRIX_HERE)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    state = output_dir.parent / f".cookiecutter-{output_dir.name}"
+    state.mkdir(exist_ok=True)
+    config = state / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {state / 'clones'}\nreplay_dir: {state / 'replay'}\n")
+    made = cookiecutter(
+        str(template), no_input=True, extra_context=answers, output_dir=str(output_dir),
+        config_file=str(config),
+    )  # fmt: skip
+    return Path(made)
+
+
+def bake_cli(output_dir: Path, *answers: str) -> subprocess.CompletedProcess:
+    """Bake through the command line, to see exactly what a user sees."""
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir),
+         str(TEMPLATE), *answers],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def nox_env(**changes: str) -> dict[str, str]:
+    """The environment nox runs in: the tests' own, without nox's or a venv's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOX", "VIRTUAL_ENV"))}
+    env.update(changes)
+    return env
+
+
+def run_nox(
+    project: Path, *args: str, env: dict | None = None, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    """Run the baked project's own noxfile with the nox of this test environment."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", *args], cwd=project, capture_output=True, text=True,
+        env=env or nox_env(), timeout=timeout, check=False,
+    )  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"nox {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(autouse=True, scope="session")
+def git_identity():
+    """Commits need an identity; give one to machines that have none configured."""
+    configured = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True)
+    if configured.returncode != 0 or not configured.stdout.strip():
+        for role in ("AUTHOR", "COMMITTER"):
+            os.environ.setdefault(f"GIT_{role}_NAME", "Template Tests")
+            os.environ.setdefault(f"GIT_{role}_EMAIL", "tests@example.com")
+
+
+@pytest.fixture
+def baked(tmp_path: Path) -> Path:
+    """A default bake (uv engine, venv, preset none) with this machine's matrix."""
+    return bake(tmp_path / "out")

@@ -54,15 +54,16 @@ def nox_env(**changes: str) -> dict[str, str]:
 def run_nox(
     project: Path, *args: str, env: dict | None = None, check: bool = True, timeout: float = 900
 ) -> subprocess.CompletedProcess:
-    """Run the baked project's own noxfile with the nox of this test environment."""
+    """Run the baked project's own noxfile with the nox of this test environment.
+
+    nox logs to stderr; both streams end up in ``stdout``, in order.
+    """
     result = subprocess.run(
-        [sys.executable, "-m", "nox", *args], cwd=project, capture_output=True, text=True,
-        env=env or nox_env(), timeout=timeout, check=False,
+        [sys.executable, "-m", "nox", *args], cwd=project, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env=env or nox_env(), timeout=timeout, check=False,
     )  # fmt: skip
     if check and result.returncode != 0:
-        raise AssertionError(
-            f"nox {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
+        raise AssertionError(f"nox {' '.join(args)} failed ({result.returncode}):\n{result.stdout}")
     return result
 
 

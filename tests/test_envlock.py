@@ -1,0 +1,354 @@
+"""Unit tests of the generated project's tools/envlock, run from the template (no bake)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from envlock import EnvlockError, engines, locks, pythons, venvs
+from envlock.dotenv_file import ensure_dotenv
+from envlock.report import compare, render_table
+from envlock.settings import load_project
+
+PYPROJECT = """
+[project]
+name = "demo-project"
+
+[tool.envlock]
+package = "demo_project"
+python = "3.12"
+python-matrix = ["3.12", "3.10", "3.11"]
+lock-engine = "{engine}"
+"""
+
+BODY = """\
+colorama==0.4.6 ; sys_platform == 'win32' \\
+    --hash=sha256:aaaa \\
+    --hash=sha256:bbbb
+    # via pytest
+numpy==1.26.4 ; python_full_version < '3.12' \\
+    --hash=sha256:cccc
+numpy==2.1.0 ; python_full_version >= '3.12' \\
+    --hash=sha256:dddd
+python-dotenv==1.2.4 \\
+    --hash=sha256:eeee
+    # via -r requirements.in
+"""
+
+
+def make_project(root: Path, engine: str = "uv"):
+    (root / "pyproject.toml").write_text(PYPROJECT.format(engine=engine))
+    (root / "requirements.in").write_text("python-dotenv\nnumpy\n")
+    (root / "requirements-dev.in").write_text("-r requirements.in\npytest\n")
+    return load_project(root)
+
+
+def write_lock(project, body: str = BODY):
+    target = locks.lock_targets(project)[0]
+    target.output.write_text(locks.render_lock(project, target, body))
+    return target
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def test_settings_are_read_and_the_matrix_sorted(tmp_path: Path):
+    project = make_project(tmp_path)
+    assert project.matrix == ("3.10", "3.11", "3.12")
+    assert project.min_python == "3.10"
+    assert project.distribution == "demo-project"
+    assert project.venv == tmp_path / ".venv"
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ('package = "p"\npython = "3.12"\npython-matrix = ["3.11"]', "python-matrix"),
+        ('package = "p"\npython = "3.12"\nlock-engine = "poetry"', "lock-engine"),
+        ('package = "p"\npython = 3.12', "python"),
+        ('python = "3.12"', "package"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, table: str, named: str):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.envlock]\n{table}\n")
+    with pytest.raises(EnvlockError, match=named):
+        load_project(tmp_path)
+
+
+def test_missing_table_is_explained(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    with pytest.raises(EnvlockError, match=r"no \[tool.envlock\]"):
+        load_project(tmp_path)
+
+
+# --- lock targets ----------------------------------------------------------------------
+
+
+def test_uv_has_one_universal_dev_lock_and_a_constrained_runtime_lock(tmp_path: Path):
+    project = make_project(tmp_path)
+    dev, runtime = locks.lock_targets(project)
+    assert (dev.output.name, dev.python, dev.universal) == ("requirements-dev.txt", "3.10", True)
+    assert runtime.output.name == "requirements.txt"
+    assert runtime.constraint == dev.output
+    assert locks.dev_lock_path(project, "3.11") == dev.output
+
+
+def test_pip_tools_has_a_dev_lock_per_python(tmp_path: Path):
+    project = make_project(tmp_path, engine="pip-tools")
+    names = [t.output.name for t in locks.lock_targets(project)]
+    assert names == ["requirements-dev-py3.10.txt", "requirements-dev-py3.11.txt",
+                     "requirements-dev.txt", "requirements.txt"]  # fmt: skip
+    assert not any(t.universal for t in locks.lock_targets(project))
+    assert locks.dev_lock_path(project, "3.12").name == "requirements-dev.txt"
+
+
+# --- freshness and integrity -----------------------------------------------------------
+
+
+def test_fresh_lock_gives_its_pins(tmp_path: Path):
+    project = make_project(tmp_path)
+    target = write_lock(project)
+    pins = locks.check_lock(project, target)
+    assert [p.name for p in pins] == ["colorama", "numpy", "numpy", "python-dotenv"]
+    assert pins[0].hashes == ("sha256:aaaa", "sha256:bbbb")
+
+
+def test_rendering_is_deterministic(tmp_path: Path):
+    project = make_project(tmp_path)
+    target = locks.lock_targets(project)[0]
+    assert locks.render_lock(project, target, BODY) == locks.render_lock(project, target, BODY)
+
+
+def test_changed_input_makes_the_lock_stale(tmp_path: Path):
+    project = make_project(tmp_path)
+    target = write_lock(project)
+    (tmp_path / "requirements.in").write_text("python-dotenv\nnumpy\npandas\n")
+    with pytest.raises(EnvlockError, match=r"out of date.*nox -s lock"):
+        locks.check_lock(project, target)
+
+
+def test_line_endings_alone_do_not_make_the_lock_stale(tmp_path: Path):
+    project = make_project(tmp_path)
+    target = write_lock(project)
+    (tmp_path / "requirements.in").write_bytes(b"python-dotenv\r\nnumpy\r\n")
+    locks.check_lock(project, target)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda text: text.replace("sha256:eeee", "sha256:ffff"),  # a hash changed
+        lambda text: text.replace("python-dotenv==1.2.4 \\\n    --hash=sha256:eeee\n", ""),
+        lambda text: text[: len(text) // 2],  # truncated
+    ],
+    ids=["hash-changed", "pin-removed", "truncated"],
+)
+def test_hand_edited_lock_is_refused(tmp_path: Path, edit):
+    project = make_project(tmp_path)
+    target = write_lock(project)
+    target.output.write_text(edit(target.output.read_text()))
+    with pytest.raises(EnvlockError, match=r"requirements-dev.txt .*(edited|damaged|header)"):
+        locks.check_lock(project, target)
+
+
+def test_missing_lock_names_the_file_and_the_command(tmp_path: Path):
+    project = make_project(tmp_path)
+    with pytest.raises(
+        EnvlockError, match=r"requirements-dev.txt does not exist: run `nox -s lock`"
+    ):
+        locks.check_lock(project, locks.lock_targets(project)[0])
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("--index-url https://example.invalid/simple\nx==1 --hash=sha256:aa\n", "option line"),
+        ("numpy>=1 \\\n    --hash=sha256:aa\n", "not pinned"),
+        ("numpy==1.0\n", "no --hash"),
+    ],
+)
+def test_unportable_or_loose_lines_are_refused(tmp_path: Path, body: str, problem: str):
+    with pytest.raises(EnvlockError, match=problem):
+        locks.parse_pins(tmp_path / "requirements.txt", body)
+
+
+def test_markers_select_the_pins_of_an_environment(tmp_path: Path):
+    pins = locks.parse_pins(tmp_path / "lock.txt", BODY)
+    linux_311 = {"sys_platform": "linux", "python_full_version": "3.11.7", "python_version": "3.11"}
+    win_312 = {"sys_platform": "win32", "python_full_version": "3.12.1", "python_version": "3.12"}
+    assert locks.pins_for_environment(pins, linux_311) == {"numpy": "1.26.4",
+                                                           "python-dotenv": "1.2.4"}  # fmt: skip
+    assert locks.pins_for_environment(pins, win_312) == {
+        "colorama": "0.4.6", "numpy": "2.1.0", "python-dotenv": "1.2.4"}  # fmt: skip
+
+
+def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path: Path):
+    path = tmp_path / "requirements.txt"
+    path.write_text("old\n")
+
+    with pytest.raises(TypeError):
+        locks.write_atomically(path, 12345)  # not text: the write fails half-way
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["requirements.txt"]
+    locks.write_atomically(path, "new\n")
+    assert path.read_text() == "new\n"
+
+
+# --- comparing an environment with its lock --------------------------------------------
+
+
+def test_compare_finds_missing_extra_and_different():
+    result = compare({"numpy": "2.1.0", "python-dotenv": "1.2.4", "rich": "13"},
+                     {"NumPy": "2.0.0", "python_dotenv": "1.2.4", "six": "1.16",
+                      "demo-project": "0.1"}, ignore={"demo_project"})  # fmt: skip
+    assert not result.matches
+    assert result.missing == {"rich": "13"}
+    assert result.extra == {"six": "1.16"}
+    assert result.different == {"numpy": ("2.1.0", "2.0.0")}
+    assert "numpy: locked 2.1.0, installed 2.0.0" in result.problems()
+
+
+def test_compare_identical_sets_match():
+    assert compare({"a": "1"}, {"A": "1", "me": "0"}, ignore={"me"}).matches
+
+
+def test_table_aligns_columns():
+    table = render_table([("installed = lock", "ok", "8"), ("tests", "FAILED", "")])
+    lines = table.splitlines()
+    assert lines[0].split() == ["check", "result", "detail"]
+    assert lines[2].index("ok") == lines[3].index("FAILED")
+
+
+# --- interpreters ----------------------------------------------------------------------
+
+
+def fake_python(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_pyenv_lookup_takes_the_newest_release_build(tmp_path: Path):
+    root = tmp_path / "pyenv"
+    for name in ("3.12.1", "3.12.10", "3.12.11t", "3.12-dev", "3.13.0"):
+        fake_python(root / "versions" / name / "bin" / "python3.12")
+    env = {"PYENV_ROOT": str(root), "PATH": ""}
+    found = pythons.find_python("3.12", env, "linux")
+    assert found == root / "versions" / "3.12.10" / "bin" / "python3.12"
+
+
+def test_path_lookup_skips_pyenv_shims(tmp_path: Path):
+    root = tmp_path / "pyenv"
+    fake_python(root / "shims" / "python3.11")
+    real = fake_python(tmp_path / "usr" / "bin" / "python3.11")
+    env = {
+        "PYENV_ROOT": str(root),
+        "PATH": os.pathsep.join([str(root / "shims"), str(real.parent)]),
+    }
+    assert pythons.find_python("3.11", env, "linux") == real
+
+
+def test_pyenv_win_layout(tmp_path: Path):
+    root = tmp_path / "pyenv-win"
+    exe = fake_python(root / "versions" / "3.12.4" / "python.exe")
+    assert pythons.find_python("3.12", {"PYENV_ROOT": str(root), "PATH": ""}, "win32") == exe
+
+
+def test_missing_python_says_how_to_install_it(tmp_path: Path):
+    env = {"PYENV_ROOT": str(tmp_path), "PATH": ""}
+    with pytest.raises(EnvlockError, match=r"Python 3.14 was not found.*`pyenv install 3.14`"):
+        pythons.require_python("3.14", env, "linux")
+
+
+def test_real_pyenv_pythons_are_found():
+    for version in ("3.10", "3.11", "3.12", "3.13"):
+        found = pythons.find_python(version)
+        assert found is not None and found.name.startswith("python"), version
+
+
+# --- environments ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("platform", "python", "activate"),
+    [
+        ("linux", ".venv/bin/python", "source .venv/bin/activate"),
+        ("darwin", ".venv/bin/python", "source .venv/bin/activate"),
+        ("win32", ".venv/Scripts/python.exe", ".venv\\Scripts\\Activate.ps1"),
+    ],
+)
+def test_paths_per_platform(platform: str, python: str, activate: str):
+    assert venvs.env_python(Path(".venv"), platform).as_posix() == python
+    assert activate in venvs.activation_commands(".venv", platform).values()
+
+
+def test_swap_in_replaces_and_recover_undoes_a_half_swap(tmp_path: Path):
+    env, new = tmp_path / ".venv", tmp_path / ".venv.new"
+    env.mkdir()
+    (env / "old").touch()
+    new.mkdir()
+    (new / "new").touch()
+    venvs.swap_in(new, env)
+    assert [p.name for p in env.iterdir()] == ["new"]
+    assert not new.exists() and not venvs.retired_dir(env).exists()
+
+    # Interrupted between the two renames: only the retired copy is left.
+    env.rename(venvs.retired_dir(env))
+    venvs.staging_dir(env).mkdir()
+    venvs.recover(env)
+    assert [p.name for p in env.iterdir()] == ["new"]
+    assert not venvs.staging_dir(env).exists()
+
+
+def test_state_says_whether_an_env_is_current(tmp_path: Path):
+    env = tmp_path / ".venv"
+    fake_python(venvs.env_python(env))
+    assert not venvs.is_current(env, {"lock": "a"})
+    venvs.write_state(env, {"lock": "a"})
+    assert venvs.is_current(env, {"lock": "a"})
+    assert not venvs.is_current(env, {"lock": "b"})
+
+
+# --- .env --------------------------------------------------------------------------------
+
+
+def test_dotenv_is_copied_private_and_never_overwritten(tmp_path: Path):
+    (tmp_path / ".env.example").write_text("TOKEN=replace-me\n")
+    assert "created" in ensure_dotenv(tmp_path)
+    env = tmp_path / ".env"
+    assert env.read_text() == "TOKEN=replace-me\n"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    env.write_text("TOKEN=real\n")
+    assert "left as it is" in ensure_dotenv(tmp_path)
+    assert env.read_text() == "TOKEN=real\n"
+
+
+def test_no_example_no_dotenv(tmp_path: Path):
+    assert "no .env.example" in ensure_dotenv(tmp_path)
+    assert not (tmp_path / ".env").exists()
+
+
+# --- engines -----------------------------------------------------------------------------
+
+
+def test_pip_compile_never_sees_the_machine_pip_settings():
+    env = engines.isolated_pip_env({"PATH": "/bin", "PIP_FIND_LINKS": "/wheels",
+                                    "PIP_EXTRA_INDEX_URL": "file:///x", "PIP_CONFIG_FILE": "a"})  # fmt: skip
+    assert env == {"PATH": "/bin", "PIP_CONFIG_FILE": os.devnull}
+
+
+def test_compile_commands(tmp_path: Path):
+    project = make_project(tmp_path)
+    dev, runtime = locks.lock_targets(project)
+    uv = engines.uv_compile_argv("uv", runtime, Path("out.txt"), ["--upgrade"])
+    assert uv[:4] == ["uv", "pip", "compile", "requirements.in"]
+    assert {"--universal", "--generate-hashes", "--no-header"} <= set(uv)
+    assert uv[uv.index("--python-version") + 1] == "3.10"
+    assert uv[uv.index("--constraint") + 1] == "requirements-dev.txt"
+    assert uv[-1] == "--upgrade"
+    pip = engines.pip_compile_argv("py", dev, Path("out.txt"), [])
+    assert {"--no-emit-index-url", "--no-emit-find-links", "--generate-hashes"} <= set(pip)
+    assert engines.uv_env({})["UV_PYTHON_DOWNLOADS"] == "never"

@@ -10,11 +10,20 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 MATRIX_HERE = "3.10, 3.11, 3.12, 3.13"  # the Pythons pyenv has on the test machines
 
 sys.path.insert(0, str(PROJECT_TEMPLATE / "tools"))
+
+
+def load_toml(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def bake(output_dir: Path, template: str | Path = TEMPLATE, **answers: str) -> Path:
@@ -70,7 +79,9 @@ def run_nox(
 @pytest.fixture(autouse=True, scope="session")
 def git_identity():
     """Commits need an identity; give one to machines that have none configured."""
-    configured = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True)
+    configured = subprocess.run(
+        ["git", "config", "user.email"], capture_output=True, text=True, check=False
+    )
     if configured.returncode != 0 or not configured.stdout.strip():
         for role in ("AUTHOR", "COMMITTER"):
             os.environ.setdefault(f"GIT_{role}_NAME", "Template Tests")

@@ -7,11 +7,10 @@ import shutil
 import stat
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, bake
+from conftest import TEMPLATE, bake, load_toml
 
 EXPECTED_FILES = [
     ".env.example", ".gitignore", ".python-version", "README.md", "noxfile.py",
@@ -54,7 +53,7 @@ def test_no_jinja_is_left_and_config_files_parse(baked: Path):
             text = path.read_text(encoding="utf-8")
             if path.parent.name != "envlock" and path.name != "noxfile.py":
                 assert "{{" not in text and "{%" not in text, path
-    pyproject = tomllib.loads((baked / "pyproject.toml").read_text())
+    pyproject = load_toml(baked / "pyproject.toml")
     assert pyproject["project"]["requires-python"] == ">=3.10"
     assert pyproject["tool"]["envlock"]["python-matrix"] == ["3.10", "3.11", "3.12", "3.13"]
     assert pyproject["tool"]["envlock"]["python"] == "3.12"

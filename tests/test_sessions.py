@@ -9,11 +9,10 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import bake, nox_env, run_nox
+from conftest import bake, load_toml, nox_env, run_nox
 from envlock import pythons
 
 pytestmark = pytest.mark.slow
@@ -187,5 +186,5 @@ def test_ml_preset_locks_for_every_python(tmp_path: Path):
         assert re.search(rf"^{package}==", runtime, re.MULTILINE), package
     assert_portable(made / "requirements.txt", made)
     assert_portable(made / "requirements-dev.txt", made)
-    pyproject = tomllib.loads((made / "pyproject.toml").read_text())
+    pyproject = load_toml(made / "pyproject.toml")
     assert pyproject["tool"]["envlock"]["lock-engine"] == "uv"

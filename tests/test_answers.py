@@ -139,3 +139,8 @@ def test_odd_but_good_answers_render_valid_files(
     init = (package / "__init__.py").read_text(encoding="utf-8")
     assert ast.get_docstring(ast.parse(init), clean=False) == description
     assert name in (project / "README.md").read_text(encoding="utf-8")
+
+
+def test_conda_is_refused_until_it_is_supported():
+    with pytest.raises(pre_gen.BadAnswer, match="env_manager='conda'.*not available yet"):
+        pre_gen.check(answers(env_manager="conda"))

@@ -142,5 +142,5 @@ def test_odd_but_good_answers_render_valid_files(
 
 
 def test_conda_is_refused_until_it_is_supported():
-    with pytest.raises(pre_gen.BadAnswer, match="env_manager='conda'.*not available yet"):
+    with pytest.raises(pre_gen.BadAnswer, match=r"env_manager='conda'.*not available yet"):
         pre_gen.check(answers(env_manager="conda"))

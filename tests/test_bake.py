@@ -139,3 +139,18 @@ def test_bake_from_a_git_url(tmp_path: Path):
     assert (project / "tools" / "envlock" / "workflows.py").is_file()
     assert os.access(project / "noxfile.py", os.X_OK)
     assert git(project, "log", "--format=%s").strip() == "Initial project setup"
+
+
+@pytest.mark.parametrize("lock_engine", ["uv", "pip-tools"])
+@pytest.mark.parametrize("preset", ["none", "ml", "dl", "nlp"])
+def test_every_engine_and_preset_bakes_a_consistent_project(
+    tmp_path: Path, lock_engine: str, preset: str
+):
+    project = bake(tmp_path / "out", lock_engine=lock_engine, preset=preset, init_git="no")
+    settings = load_toml(project / "pyproject.toml")["tool"]["envlock"]
+    assert settings["lock-engine"] == lock_engine
+    assert settings["env-manager"] == "venv"
+    readme = (project / "README.md").read_text()
+    assert ("uv pip compile --universal" in readme) == (lock_engine == "uv")
+    assert ("requirements-dev-pyX.Y.txt" in readme) == (lock_engine == "pip-tools")
+    assert not (project / "environment.yml").exists()

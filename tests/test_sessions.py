@@ -6,6 +6,7 @@ Packages come from the package index, Pythons from pyenv; nothing is mocked.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -147,6 +148,26 @@ def test_stale_lock_stops_setup_and_keeps_the_env(project: Path):
         in result.stdout
     )
     assert python_of(project, "import dotenv; print('ok')") == "ok"
+
+
+def test_a_nox_without_uv_brings_uv_in_itself(tmp_path: Path):
+    """A nox installed on its own (no uv next to it, none on PATH) still sets up."""
+    made = bake(tmp_path / "out")
+    tool_env = tmp_path / "nox-only"
+    uv = [sys.executable, "-m", "uv"]
+    subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(tool_env)], check=True)
+    subprocess.run([*uv, "pip", "install", "--quiet", "--python", str(tool_env / "bin" / "python"),
+                    "nox", "pip"], check=True)  # fmt: skip
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if not (Path(p) / "uv").exists())  # fmt: skip
+    result = subprocess.run(
+        [str(tool_env / "bin" / "python"), "-m", "nox", "-s", "setup"], cwd=made,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+        env=nox_env(PATH=path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    assert "installing it into .nox once" in result.stdout
+    assert python_of(made, "import dotenv; print('ok')") == "ok"
 
 
 def test_missing_main_python_is_reported_with_the_install_command(tmp_path: Path):

@@ -44,10 +44,21 @@ def lock(session: nox.Session) -> None:
     """Compile requirements-dev.in into the template's own hash-pinned lock."""
     session.install("uv")
     session.run(
-        "uv", "pip", "compile", "requirements-dev.in", "--output-file", LOCK, "--universal",
-        "--python-version", "3.10", "--generate-hashes", "--custom-compile-command",
-        "nox -s lock", "--quiet", *session.posargs,
-    )  # fmt: skip
+        "uv",
+        "pip",
+        "compile",
+        "requirements-dev.in",
+        "--output-file",
+        LOCK,
+        "--universal",
+        "--python-version",
+        "3.10",
+        "--generate-hashes",
+        "--custom-compile-command",
+        "nox -s lock",
+        "--quiet",
+        *session.posargs,
+    )
 
 
 @nox.session(default=False)

@@ -31,6 +31,16 @@ def remove_unchosen(project: Path, context: dict) -> None:
                     path.unlink()
 
 
+CACHE_DIRS = ("__pycache__", ".ruff_cache", ".pytest_cache")
+
+
+def remove_caches(project: Path) -> None:
+    """A template folder used in place may hold caches from running its tools there."""
+    for name in CACHE_DIRS:
+        for cache in list(project.rglob(name)):
+            shutil.rmtree(cache, ignore_errors=True)
+
+
 def create_dotenv(project: Path) -> None:
     """``.env`` from ``.env.example``, readable by its owner only (it will hold secrets)."""
     target = project / ".env"
@@ -70,6 +80,7 @@ def init_git(project: Path) -> str:
 def main(context: dict) -> int:
     project = Path.cwd()
     remove_unchosen(project, context)
+    remove_caches(project)
     create_dotenv(project)
     if context["init_git"] == "yes":
         print(init_git(project))

@@ -133,8 +133,6 @@ def check(context: dict) -> None:
     for key, allowed in CHOICES.items():
         if context[key] not in allowed:
             raise BadAnswer(key, context[key], f"choose one of {', '.join(allowed)}")
-    if context["env_manager"] == "conda":
-        raise BadAnswer("env_manager", "conda", "conda environments are not available yet")
     check_pythons(context["python_version"], context["python_versions"])
 
 

@@ -19,6 +19,9 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 MATRIX_HERE = "3.10, 3.11, 3.12, 3.13"  # the Pythons pyenv has on the test machines
 
+# The tests import tools/envlock from the template itself: no __pycache__ may appear
+# there, or local bakes would copy it.
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(PROJECT_TEMPLATE / "tools"))
 
 
@@ -38,19 +41,32 @@ def bake(output_dir: Path, template: str | Path = TEMPLATE, **answers: str) -> P
     config = state / "config.yaml"
     config.write_text(f"cookiecutters_dir: {state / 'clones'}\nreplay_dir: {state / 'replay'}\n")
     made = cookiecutter(
-        str(template), no_input=True, extra_context=answers, output_dir=str(output_dir),
+        str(template),
+        no_input=True,
+        extra_context=answers,
+        output_dir=str(output_dir),
         config_file=str(config),
-    )  # fmt: skip
+    )
     return Path(made)
 
 
 def bake_cli(output_dir: Path, *answers: str) -> subprocess.CompletedProcess:
     """Bake through the command line, to see exactly what a user sees."""
     return subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir),
-         str(TEMPLATE), *answers],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--output-dir",
+            str(output_dir),
+            str(TEMPLATE),
+            *answers,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def nox_env(**changes: str) -> dict[str, str]:
@@ -68,9 +84,15 @@ def run_nox(
     nox logs to stderr; both streams end up in ``stdout``, in order.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "nox", *args], cwd=project, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, env=env or nox_env(), timeout=timeout, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "nox", *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env or nox_env(),
+        timeout=timeout,
+        check=False,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"nox {' '.join(args)} failed ({result.returncode}):\n{result.stdout}")
     return result

@@ -64,8 +64,9 @@ BAD_ANSWERS = [
 
 def answers(**changes: str) -> dict:
     context = {k: v for k, v in DEFAULTS.items() if not k.startswith("_")}
-    context.update(project_slug="my-project", package_name="my_project",
-                   python_versions=MATRIX_HERE)  # fmt: skip
+    context.update(
+        project_slug="my-project", package_name="my_project", python_versions=MATRIX_HERE
+    )
     context.update(changes)
     return context
 
@@ -139,8 +140,3 @@ def test_odd_but_good_answers_render_valid_files(
     init = (package / "__init__.py").read_text(encoding="utf-8")
     assert ast.get_docstring(ast.parse(init), clean=False) == description
     assert name in (project / "README.md").read_text(encoding="utf-8")
-
-
-def test_conda_is_refused_until_it_is_supported():
-    with pytest.raises(pre_gen.BadAnswer, match=r"env_manager='conda'.*not available yet"):
-        pre_gen.check(answers(env_manager="conda"))

@@ -13,17 +13,30 @@ import pytest
 from conftest import TEMPLATE, bake, load_toml
 
 EXPECTED_FILES = [
-    ".env.example", ".gitignore", ".python-version", "README.md", "noxfile.py",
-    "pyproject.toml", "requirements.in", "requirements-dev.in",
-    "data/raw/.gitkeep", "data/processed/.gitkeep", "notebooks/.gitkeep",
-    "src/my_project/__init__.py", "src/my_project/config.py", "tests/test_config.py",
-    "tools/envlock/__init__.py", "tools/envlock/locks.py", "tools/envlock/workflows.py",
-]  # fmt: skip
+    ".env.example",
+    ".gitignore",
+    ".python-version",
+    "README.md",
+    "noxfile.py",
+    "pyproject.toml",
+    "requirements.in",
+    "requirements-dev.in",
+    "data/raw/.gitkeep",
+    "data/processed/.gitkeep",
+    "notebooks/.gitkeep",
+    "src/my_project/__init__.py",
+    "src/my_project/config.py",
+    "tests/test_config.py",
+    "tools/envlock/__init__.py",
+    "tools/envlock/locks.py",
+    "tools/envlock/workflows.py",
+]
 
 
 def git(project: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def tracked(project: Path) -> set[str]:
@@ -93,9 +106,16 @@ def test_no_git_init_when_declined(tmp_path: Path):
 def test_bake_without_git_identity_leaves_staged_repo(tmp_path: Path, capfd):
     home = tmp_path / "home"
     home.mkdir()
-    env = {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-           "EMAIL": "", "GIT_AUTHOR_NAME": "", "GIT_COMMITTER_NAME": "",
-           "GIT_AUTHOR_EMAIL": "", "GIT_COMMITTER_EMAIL": ""}  # fmt: skip
+    env = {
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "EMAIL": "",
+        "GIT_AUTHOR_NAME": "",
+        "GIT_COMMITTER_NAME": "",
+        "GIT_AUTHOR_EMAIL": "",
+        "GIT_COMMITTER_EMAIL": "",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -117,10 +137,21 @@ def test_bake_without_git_says_so_and_succeeds(tmp_path: Path):
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
     result = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path / "out"),
-         str(TEMPLATE), "python_versions=3.12"],
-        capture_output=True, text=True, env={**os.environ, "PATH": str(bin_dir)}, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "-o",
+            str(tmp_path / "out"),
+            str(TEMPLATE),
+            "python_versions=3.12",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(bin_dir)},
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "git not found" in result.stdout
     project = tmp_path / "out" / "my-project"
@@ -130,8 +161,11 @@ def test_bake_without_git_says_so_and_succeeds(tmp_path: Path):
 def test_bake_from_a_git_url(tmp_path: Path):
     """The path `cookiecutter gh:ORG/REPO` takes: a clone of the template's git repository."""
     clone = tmp_path / "template"
-    shutil.copytree(TEMPLATE, clone, ignore=shutil.ignore_patterns(".git", ".nox", ".venv*",
-                                                                      "__pycache__", "demo"))  # fmt: skip
+    shutil.copytree(
+        TEMPLATE,
+        clone,
+        ignore=shutil.ignore_patterns(".git", ".nox", ".venv*", "__pycache__", "demo"),
+    )
     subprocess.run(["git", "init", "-q", str(clone)], check=True)
     git(clone, "add", "-A")
     git(clone, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "t")

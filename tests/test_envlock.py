@@ -98,8 +98,12 @@ def test_uv_has_one_universal_dev_lock_and_a_constrained_runtime_lock(tmp_path: 
 def test_pip_tools_has_a_dev_lock_per_python(tmp_path: Path):
     project = make_project(tmp_path, engine="pip-tools")
     names = [t.output.name for t in locks.lock_targets(project)]
-    assert names == ["requirements-dev-py3.10.txt", "requirements-dev-py3.11.txt",
-                     "requirements-dev.txt", "requirements.txt"]  # fmt: skip
+    assert names == [
+        "requirements-dev-py3.10.txt",
+        "requirements-dev-py3.11.txt",
+        "requirements-dev.txt",
+        "requirements.txt",
+    ]
     assert not any(t.universal for t in locks.lock_targets(project))
     assert locks.dev_lock_path(project, "3.12").name == "requirements-dev.txt"
 
@@ -178,10 +182,15 @@ def test_markers_select_the_pins_of_an_environment(tmp_path: Path):
     pins = locks.parse_pins(tmp_path / "lock.txt", BODY)
     linux_311 = {"sys_platform": "linux", "python_full_version": "3.11.7", "python_version": "3.11"}
     win_312 = {"sys_platform": "win32", "python_full_version": "3.12.1", "python_version": "3.12"}
-    assert locks.pins_for_environment(pins, linux_311) == {"numpy": "1.26.4",
-                                                           "python-dotenv": "1.2.4"}  # fmt: skip
+    assert locks.pins_for_environment(pins, linux_311) == {
+        "numpy": "1.26.4",
+        "python-dotenv": "1.2.4",
+    }
     assert locks.pins_for_environment(pins, win_312) == {
-        "colorama": "0.4.6", "numpy": "2.1.0", "python-dotenv": "1.2.4"}  # fmt: skip
+        "colorama": "0.4.6",
+        "numpy": "2.1.0",
+        "python-dotenv": "1.2.4",
+    }
 
 
 def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path: Path):
@@ -200,9 +209,11 @@ def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path: Path):
 
 
 def test_compare_finds_missing_extra_and_different():
-    result = compare({"numpy": "2.1.0", "python-dotenv": "1.2.4", "rich": "13"},
-                     {"NumPy": "2.0.0", "python_dotenv": "1.2.4", "six": "1.16",
-                      "demo-project": "0.1"}, ignore={"demo_project"})  # fmt: skip
+    result = compare(
+        {"numpy": "2.1.0", "python-dotenv": "1.2.4", "rich": "13"},
+        {"NumPy": "2.0.0", "python_dotenv": "1.2.4", "six": "1.16", "demo-project": "0.1"},
+        ignore={"demo_project"},
+    )
     assert not result.matches
     assert result.missing == {"rich": "13"}
     assert result.extra == {"six": "1.16"}
@@ -306,10 +317,13 @@ def test_swap_in_replaces_and_recover_undoes_a_half_swap(tmp_path: Path):
 def test_state_says_whether_an_env_is_current(tmp_path: Path):
     env = tmp_path / ".venv"
     fake_python(venvs.env_python(env))
-    assert not venvs.is_current(env, {"lock": "a"})
+    python = venvs.env_python(env)
+    assert not venvs.is_current(env, {"lock": "a"}, python)
     venvs.write_state(env, {"lock": "a"})
-    assert venvs.is_current(env, {"lock": "a"})
-    assert not venvs.is_current(env, {"lock": "b"})
+    assert venvs.is_current(env, {"lock": "a"}, python)
+    assert not venvs.is_current(env, {"lock": "b"}, python)
+    python.unlink()
+    assert not venvs.is_current(env, {"lock": "a"}, python)
 
 
 # --- .env --------------------------------------------------------------------------------
@@ -335,8 +349,14 @@ def test_no_example_no_dotenv(tmp_path: Path):
 
 
 def test_pip_compile_never_sees_the_machine_pip_settings():
-    env = engines.isolated_pip_env({"PATH": "/bin", "PIP_FIND_LINKS": "/wheels",
-                                    "PIP_EXTRA_INDEX_URL": "file:///x", "PIP_CONFIG_FILE": "a"})  # fmt: skip
+    env = engines.isolated_pip_env(
+        {
+            "PATH": "/bin",
+            "PIP_FIND_LINKS": "/wheels",
+            "PIP_EXTRA_INDEX_URL": "file:///x",
+            "PIP_CONFIG_FILE": "a",
+        }
+    )
     assert env == {"PATH": "/bin", "PIP_CONFIG_FILE": os.devnull}
 
 

@@ -42,8 +42,9 @@ def venv_python(project: Path) -> Path:
 
 
 def python_of(project: Path, code: str) -> str:
-    return subprocess.run([str(venv_python(project)), "-c", code], capture_output=True,
-                          text=True, check=True).stdout.strip()  # fmt: skip
+    return subprocess.run(
+        [str(venv_python(project)), "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +63,35 @@ def test_setup_locks_installs_and_creates_the_env(project: Path):
         project, "import my_project, dotenv, pytest; print(my_project.__file__)"
     ) == str(project / "src" / "my_project" / "__init__.py")
     # Only what the lock holds, and the project itself.
-    listed = json.loads(subprocess.run(
-        [sys.executable, "-m", "uv", "pip", "list", "--format", "json", "--python",
-         str(venv_python(project))], capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    listed = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "uv",
+                "pip",
+                "list",
+                "--format",
+                "json",
+                "--python",
+                str(venv_python(project)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     names = {p["name"].lower() for p in listed}
-    assert names == {"iniconfig", "my-project", "packaging", "pluggy", "pygments", "pytest",
-                     "python-dotenv", "ruff"}  # fmt: skip
+    assert names == {
+        "iniconfig",
+        "my-project",
+        "packaging",
+        "pluggy",
+        "pygments",
+        "pytest",
+        "python-dotenv",
+        "ruff",
+    }
 
 
 def test_second_setup_installs_nothing(project: Path):
@@ -156,15 +180,31 @@ def test_a_nox_without_uv_brings_uv_in_itself(tmp_path: Path):
     tool_env = tmp_path / "nox-only"
     uv = [sys.executable, "-m", "uv"]
     subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(tool_env)], check=True)
-    subprocess.run([*uv, "pip", "install", "--quiet", "--python", str(tool_env / "bin" / "python"),
-                    "nox", "pip"], check=True)  # fmt: skip
-    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                           if not (Path(p) / "uv").exists())  # fmt: skip
+    subprocess.run(
+        [
+            *uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(tool_env / "bin" / "python"),
+            "nox",
+            "pip",
+        ],
+        check=True,
+    )
+    path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "uv").exists()
+    )
     result = subprocess.run(
-        [str(tool_env / "bin" / "python"), "-m", "nox", "-s", "setup"], cwd=made,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+        [str(tool_env / "bin" / "python"), "-m", "nox", "-s", "setup"],
+        cwd=made,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
         env=nox_env(PATH=path),
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout
     assert "installing it into .nox once" in result.stdout
     assert python_of(made, "import dotenv; print('ok')") == "ok"

@@ -19,5 +19,6 @@ def test_ruff_check():
 
 
 def test_ruff_format():
-    subprocess.run([ruff(), "format", "--check", "--config", "pyproject.toml", "."], cwd=TEMPLATE,
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [ruff(), "format", "--check", "--config", "pyproject.toml", "."], cwd=TEMPLATE, check=True
+    )

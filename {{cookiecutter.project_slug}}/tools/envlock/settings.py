@@ -29,6 +29,10 @@ class Project:
     lock_engine: str
     requirements: Path
     dev_requirements: Path
+    environment: Path
+    conda_lock: Path
+    conda_prefix: Path
+    conda_solver: str | None
 
     @property
     def min_python(self) -> str:
@@ -42,6 +46,11 @@ class Project:
     @property
     def venv(self) -> Path:
         return self.root / ".venv"
+
+    @property
+    def env_dir(self) -> Path:
+        """The project's main environment: .venv, or the conda prefix."""
+        return self.conda_prefix if self.env_manager == "conda" else self.venv
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -95,4 +104,8 @@ def load_project(root: Path) -> Project:
         lock_engine=engine,
         requirements=root / get("requirements", str, "requirements.in"),
         dev_requirements=root / get("dev-requirements", str, "requirements-dev.in"),
+        environment=root / get("conda-environment", str, "environment.yml"),
+        conda_lock=root / get("conda-lock-file", str, "conda-lock.yml"),
+        conda_prefix=root / get("conda-prefix", str, ".conda"),
+        conda_solver=get("conda-solver", str, "") or None,
     )

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 STATE_FILE = "envlock-state.json"
@@ -87,9 +88,9 @@ def write_state(env: Path, state: dict) -> None:
     )
 
 
-def is_current(env: Path, state: dict, platform: str = sys.platform) -> bool:
+def is_current(env: Path, state: dict, python: Path) -> bool:
     """True when the environment exists and was last synced to exactly ``state``."""
-    return env_python(env, platform).exists() and read_state(env) == state
+    return python.exists() and read_state(env) == state
 
 
 def staging_dir(env: Path) -> Path:
@@ -98,16 +99,23 @@ def staging_dir(env: Path) -> Path:
 
 
 def retired_dir(env: Path) -> Path:
+    """Where the last good environment waits while its replacement is put in place."""
     return env.with_name(env.name + ".old")
 
 
 def recover(env: Path) -> None:
-    """Undo what an interrupted swap or build left: the last good environment stays."""
+    """Undo what an interrupted build or swap left, keeping the last good environment.
+
+    An environment counts as complete once its state file is written, which is the
+    last step of every build.
+    """
     retired = retired_dir(env)
     if retired.exists():
-        if env.exists():
+        if env.exists() and (env / STATE_FILE).exists():
             shutil.rmtree(retired)
         else:
+            if env.exists():
+                shutil.rmtree(env)
             retired.rename(env)
     staging = staging_dir(env)
     if staging.exists():
@@ -115,10 +123,30 @@ def recover(env: Path) -> None:
 
 
 def swap_in(new: Path, env: Path) -> None:
-    """Put ``new`` in the place of ``env``; the old one is deleted only after the swap."""
+    """Put the complete environment ``new`` in the place of ``env``, then drop the old one."""
     retired = retired_dir(env)
     if env.exists():
         env.rename(retired)
     new.rename(env)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+def replace_in_place(env: Path, build: Callable[[Path], None], state: dict) -> None:
+    """Build a new environment at ``env``'s own path (for environments that cannot be
+    moved, such as conda prefixes). The old one waits beside it and comes back if the
+    build fails or is interrupted."""
+    retired = retired_dir(env)
+    if env.exists():
+        env.rename(retired)
+    try:
+        build(env)
+        write_state(env, state)
+    except BaseException:
+        if env.exists():
+            shutil.rmtree(env)
+        if retired.exists():
+            retired.rename(env)
+        raise
     if retired.exists():
         shutil.rmtree(retired)

@@ -1,12 +1,16 @@
 """What the sessions do, step by step: lock, set up, rebuild.
 
 The noxfile hands in a ``Tools`` with a ``run`` that executes one command (through
-nox, so it is logged) and a ``log`` for progress lines; everything else is here.
+nox, so it is logged) and a ``log`` for progress lines; everything else is here. The
+venv and conda paths share every step but the few where the two kinds of environment
+differ: how one is created, how it lists its packages, and how it is put in place
+(a venv made with ``--relocatable`` can be renamed; a conda prefix cannot).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -15,12 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from envlock import EnvlockError, engines, locks, pythons, venvs
+from envlock import EnvlockError, conda, engines, locks, pythons, venvs
 from envlock.dotenv_file import ensure_dotenv
-from envlock.report import compare, render_table, write_report
+from envlock.report import Comparison, compare, render_table, write_report
 from envlock.settings import Project
 
 REPORT_NAME = "rebuild-report.json"
+TOOLS_DIR = Path(__file__).resolve().parents[1]  # the folder that holds envlock/
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,43 +49,67 @@ def step(tools: Tools, what: str, action: Callable[[], object]) -> object:
     return result
 
 
-# --- locking -------------------------------------------------------------------------
-
-
-def pip_tools_python(project: Project, tools: Tools, python: str) -> Path:
-    """An environment with pip-tools for one Python of the matrix, made once under .nox."""
-    env = project.root / ".nox" / f"pip-tools-{python}"
+def tool_python(project: Project, tools: Tools, name: str, python: Path, package: str) -> Path:
+    """An environment under .nox holding one tool (pip-tools, conda-lock), made once."""
+    env = project.root / ".nox" / name
     python_path = venvs.env_python(env)
-    if not (env / ".pip-tools-ready").exists():
-        interpreter = pythons.require_python(python)
-        tools.uv_run([tools.uv, "venv", "--quiet", "--python", str(interpreter), str(env)])
-        tools.uv_run(
-            [tools.uv, "pip", "install", "--quiet", "--python", str(python_path), "pip-tools"]
+    ready = env / ".envlock-tool-ready"
+    if not ready.exists():
+        step(
+            tools,
+            f"installing {package} into .nox/{name}",
+            lambda: (
+                tools.uv_run([tools.uv, "venv", "--quiet", "--python", str(python), str(env)]),
+                tools.uv_run(
+                    [tools.uv, "pip", "install", "--quiet", "--python", str(python_path), package]
+                ),
+            ),
         )
-        (env / ".pip-tools-ready").touch()
+        ready.touch()
     return python_path
 
 
-def compile_target(
-    project: Project, tools: Tools, target: locks.LockTarget, extra: list[str]
+# --- locking -------------------------------------------------------------------------
+
+
+def compile_into_place(
+    project: Project,
+    tools: Tools,
+    target: locks.LockTarget,
+    command: Callable[[Path], tuple[list[str], dict[str, str]]],
+    keep_pins: bool = True,
 ) -> None:
-    """Compile one lock into a scratch file, then put it in place in one rename."""
+    """Compile one lock into a scratch file, then put it in place in one rename.
+
+    The scratch file starts as the old lock (without our header) because the engines
+    keep the versions they find there unless told to upgrade.
+    """
     scratch = target.output.with_name(f".{target.output.name}.compiling")
-    if target.output.exists():  # the engines keep the pins they find there
-        shutil.copyfile(target.output, scratch)
+    if keep_pins and target.output.exists():
+        scratch.write_text(
+            locks.split_lock(target.output.read_text(encoding="utf-8"))[1], encoding="utf-8"
+        )
     try:
-        if project.lock_engine == "uv":
-            argv = engines.uv_compile_argv(tools.uv, target, scratch, extra)
-            env = engines.uv_env(os.environ)
-        else:
-            python = pip_tools_python(project, tools, target.python)
-            argv = engines.pip_compile_argv(str(python), target, scratch, extra)
-            env = engines.isolated_pip_env(os.environ)
+        argv, env = command(scratch)
         step(tools, f"locking {target.output.name}", lambda: tools.run(argv, env))
         body = scratch.read_text(encoding="utf-8")
         locks.write_atomically(target.output, locks.render_lock(project, target, body))
     finally:
         scratch.unlink(missing_ok=True)
+
+
+def pip_lock_command(project: Project, tools: Tools, target: locks.LockTarget, extra: list[str]):
+    if project.lock_engine == "uv":
+        return lambda out: (
+            engines.uv_compile_argv(tools.uv, target, out, extra),
+            engines.uv_env(os.environ),
+        )
+    interpreter = pythons.require_python(target.python)
+    python = tool_python(project, tools, f"pip-tools-{target.python}", interpreter, "pip-tools")
+    return lambda out: (
+        engines.pip_compile_argv(str(python), target, out, extra),
+        engines.isolated_pip_env(os.environ),
+    )
 
 
 def lock_pythons(project: Project, tools: Tools) -> list[str]:
@@ -102,15 +131,38 @@ def lock_pythons(project: Project, tools: Tools) -> list[str]:
     return found
 
 
+def conda_lock_tool(project: Project, tools: Tools) -> list[str]:
+    python = tool_python(project, tools, "conda-lock", Path(sys.executable), "conda-lock")
+    return [str(python), "-m", "conda_lock"]
+
+
 def compile_locks(project: Project, tools: Tools, extra: list[str]) -> list[Path]:
-    """Compile every lock of the project; ``extra`` (e.g. --upgrade) goes to the engine."""
-    for path in project.inputs:
+    """Compile every lock of the project; ``extra`` (e.g. --upgrade) goes to the engines."""
+    solver = conda.find_solver(project.conda_solver) if project.env_manager == "conda" else None
+    needed = list(project.inputs) + ([project.environment] if solver else [])
+    for path in needed:
         if not path.exists():
             raise EnvlockError(f"{path.name} is missing: create it (it may be empty)")
-    targets = locks.lock_targets(project, lock_pythons(project, tools))
-    for target in targets:
-        compile_target(project, tools, target, extra)
-    return [t.output for t in targets]
+    written = []
+    for target in locks.lock_targets(project, lock_pythons(project, tools)):
+        compile_into_place(project, tools, target, pip_lock_command(project, tools, target, extra))
+        written.append(target.output)
+    if solver:
+        target = locks.conda_target(project)
+        args, fresh = conda.update_args(extra)
+        tool = conda_lock_tool(project, tools)
+        compile_into_place(
+            project,
+            tools,
+            target,
+            lambda out: (
+                conda.lock_argv(tool, solver, project.environment, out, args),
+                dict(os.environ),
+            ),
+            keep_pins=not fresh,
+        )
+        written.append(target.output)
+    return written
 
 
 def dev_target(project: Project, python: str) -> locks.LockTarget:
@@ -118,22 +170,36 @@ def dev_target(project: Project, python: str) -> locks.LockTarget:
     return next(t for t in locks.lock_targets(project, [python]) if t.output == output)
 
 
-def locked_pins(
-    project: Project, tools: Tools, python: str, lock_if_missing: bool
-) -> list[locks.Pin]:
-    """The pins of the dev lock for ``python``; lock first only when asked and none exists."""
-    target = dev_target(project, python)
+def main_target(project: Project) -> locks.LockTarget:
+    """The lock of the project's main environment."""
+    if project.env_manager == "conda":
+        return locks.conda_target(project)
+    return dev_target(project, project.python)
+
+
+def ensure_lock(
+    project: Project, tools: Tools, target: locks.LockTarget, lock_if_missing: bool
+) -> str:
+    """The body of a trusted lock; lock first only when asked and none exists."""
     if lock_if_missing and not target.output.exists():
         tools.log(f"{target.output.name} does not exist yet: locking first")
         compile_locks(project, tools, [])
-    return locks.check_lock(project, target)
+    return locks.verify_lock(project, target)
+
+
+def locked_pins(
+    project: Project, tools: Tools, python: str, lock_if_missing: bool
+) -> list[locks.Pin]:
+    """The pins of the dev lock for ``python`` (for the nox environments of the matrix)."""
+    target = dev_target(project, python)
+    return locks.parse_pins(target.output, ensure_lock(project, tools, target, lock_if_missing))
 
 
 # --- environments --------------------------------------------------------------------
 
 
 def env_version(env: Path) -> str | None:
-    """The ``X.Y`` of the Python an environment was made with, from its pyvenv.cfg."""
+    """The ``X.Y`` of the Python a venv was made with, from its pyvenv.cfg."""
     try:
         lines = (env / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -145,13 +211,7 @@ def env_version(env: Path) -> str | None:
     return None
 
 
-def install_lock(tools: Tools, python: Path, lock: Path, root: Path) -> None:
-    """Sync an environment to the lock (hash-checked), then add the project, editable."""
-    step(
-        tools,
-        f"installing {lock.name}",
-        lambda: tools.uv_run(engines.sync_argv(tools.uv, python, lock)),
-    )
+def install_project(tools: Tools, python: Path, root: Path) -> None:
     step(
         tools,
         "installing the project (editable)",
@@ -159,19 +219,130 @@ def install_lock(tools: Tools, python: Path, lock: Path, root: Path) -> None:
     )
 
 
-def build_env(project: Project, tools: Tools, env: Path, lock: Path) -> None:
-    """Make a new relocatable environment at ``env`` holding exactly the lock."""
-    interpreter = pythons.require_python(project.python)
-    if env.exists():
-        shutil.rmtree(env)
+def install_lock(tools: Tools, python: Path, lock: Path, root: Path) -> None:
+    """Sync an environment to the lock (hash-checked), then add the project, editable."""
     step(
         tools,
-        f"creating {env.name} with Python {project.python}",
-        lambda: tools.uv_run(
-            [tools.uv, "venv", "--quiet", "--relocatable", "--python", str(interpreter), str(env)]
-        ),
+        f"installing {lock.name}",
+        lambda: tools.uv_run(engines.sync_argv(tools.uv, python, lock)),
     )
-    install_lock(tools, venvs.env_python(env), lock, project.root)
+    install_project(tools, python, root)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """What differs between a venv and a conda prefix."""
+
+    python: Callable[[Path], Path]
+    build: Callable[[Path], None]  # a complete environment at this path, from the lock
+    installed: Callable[[Path], Comparison]  # how it differs from the lock
+    put_in_place: Callable[[Path, dict], None]  # a verified build at staging -> the env dir
+    activation: list[str]
+
+
+def venv_kind(project: Project, tools: Tools, pins: list[locks.Pin]) -> Kind:
+    lock = main_target(project).output
+
+    def build(env: Path) -> None:
+        interpreter = pythons.require_python(project.python)
+        if env.exists():
+            shutil.rmtree(env)
+        step(
+            tools,
+            f"creating {env.name} with Python {project.python}",
+            lambda: tools.uv_run(
+                [
+                    tools.uv,
+                    "venv",
+                    "--quiet",
+                    "--relocatable",
+                    "--python",
+                    str(interpreter),
+                    str(env),
+                ]
+            ),
+        )
+        install_lock(tools, venvs.env_python(env), lock, project.root)
+
+    def installed(env: Path) -> Comparison:
+        found = venvs.inspect_env(venvs.env_python(env))
+        return compare(
+            locks.pins_for_environment(pins, found["markers"]),
+            found["installed"],
+            ignore={project.distribution},
+        )
+
+    def put_in_place(staging: Path, state: dict) -> None:
+        venvs.write_state(staging, state)
+        venvs.swap_in(staging, project.venv)
+
+    shells = venvs.activation_commands(project.venv.name)
+    return Kind(
+        venvs.env_python,
+        build,
+        installed,
+        put_in_place,
+        [f"  {shell}: {command}" for shell, command in shells.items()],
+    )
+
+
+def conda_kind(project: Project, tools: Tools) -> Kind:
+    solver = conda.find_solver(project.conda_solver)
+    lock = project.conda_lock
+
+    def build(prefix: Path) -> None:
+        if prefix.exists():
+            shutil.rmtree(prefix)
+        install = conda.install_argv(conda_lock_tool(project, tools), solver, prefix, lock)
+        step(
+            tools,
+            f"creating {prefix.name} from {lock.name} with {solver.kind}",
+            lambda: tools.run(install, dict(os.environ)),
+        )
+        install_project(tools, conda.conda_env_python(prefix), project.root)
+
+    def installed(prefix: Path) -> Comparison:
+        listed = query_json(conda.list_argv(solver, prefix))
+        tool = conda_lock_tool(project, tools)
+        locked = query_json(
+            [*tool[:1], "-m", "envlock.conda", str(lock), conda.conda_subdir()],
+            env={**os.environ, "PYTHONPATH": str(TOOLS_DIR)},
+        )
+        return compare(locked, conda.listed_packages(listed), ignore={project.distribution})
+
+    def put_in_place(staging: Path, state: dict) -> None:
+        # A conda prefix records its own path inside its files, so the verified build
+        # is made again at the real path (from the package cache) instead of renamed.
+        shutil.rmtree(staging)
+        venvs.replace_in_place(project.conda_prefix, build, state)
+        comparison = installed(project.conda_prefix)
+        if not comparison.matches:
+            raise EnvlockError(
+                f"{project.conda_prefix.name} differs from {lock.name} after "
+                f"the swap: {'; '.join(comparison.problems())}"
+            )
+
+    return Kind(
+        conda.conda_env_python,
+        build,
+        installed,
+        put_in_place,
+        [f"  {conda.activation_command(project.conda_prefix.name)}"],
+    )
+
+
+def query_json(argv: list[str], env: dict[str, str] | None = None) -> object:
+    """Run a command that prints JSON, and return what it printed."""
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise EnvlockError(f"{Path(argv[0]).name} failed: {result.stderr.strip() or result.stdout}")
+    return json.loads(result.stdout)
+
+
+def kind_for(project: Project, tools: Tools, body: str) -> Kind:
+    if project.env_manager == "conda":
+        return conda_kind(project, tools)
+    return venv_kind(project, tools, locks.parse_pins(main_target(project).output, body))
 
 
 def env_state(project: Project, lock: Path) -> dict:
@@ -183,30 +354,28 @@ def env_state(project: Project, lock: Path) -> dict:
 
 
 def setup(project: Project, tools: Tools) -> list[str]:
-    """Bring .venv to the lock; return the lines to show the user at the end."""
-    venvs.recover(project.venv)
-    locked_pins(project, tools, project.python, lock_if_missing=True)
-    lock = locks.dev_lock_path(project, project.python)
-    state = env_state(project, lock)
-    if venvs.is_current(project.venv, state):
-        tools.log(f"{project.venv.name} already matches {lock.name}: nothing to install")
-    elif env_version(project.venv) == project.python and venvs.env_python(project.venv).exists():
-        install_lock(tools, venvs.env_python(project.venv), lock, project.root)
-        venvs.write_state(project.venv, state)
-    else:
-        staging = venvs.staging_dir(project.venv)
+    """Bring the main environment to the lock; return the lines to show at the end."""
+    env = project.env_dir
+    venvs.recover(env)
+    target = main_target(project)
+    body = ensure_lock(project, tools, target, lock_if_missing=True)
+    state = env_state(project, target.output)
+    kind = kind_for(project, tools, body)
+    if venvs.is_current(env, state, kind.python(env)):
+        tools.log(f"{env.name} already matches {target.output.name}: nothing to install")
+    elif project.env_manager == "venv" and env_version(env) == project.python:
+        install_lock(tools, venvs.env_python(env), target.output, project.root)  # sync in place
+        venvs.write_state(env, state)
+    elif project.env_manager == "venv":
+        staging = venvs.staging_dir(env)
         try:
-            build_env(project, tools, staging, lock)
-            venvs.write_state(staging, state)
-            venvs.swap_in(staging, project.venv)
+            kind.build(staging)
+            kind.put_in_place(staging, state)
         finally:
-            venvs.recover(project.venv)
-    lines = [ensure_dotenv(project.root), "Activate the environment with:"]
-    lines += [
-        f"  {shell}: {command}"
-        for shell, command in venvs.activation_commands(project.venv.name).items()
-    ]
-    return lines
+            venvs.recover(env)
+    else:
+        venvs.replace_in_place(env, kind.build, state)
+    return [ensure_dotenv(project.root), "Activate the environment with:", *kind.activation]
 
 
 # --- rebuild -------------------------------------------------------------------------
@@ -217,57 +386,59 @@ def run_check(argv: list[str], cwd: Path) -> bool:
     return subprocess.run(argv, cwd=cwd, check=False).returncode == 0
 
 
-def rebuild(project: Project, tools: Tools, pytest_args: list[str]) -> dict:
-    """Build a fresh environment beside .venv, prove it matches the lock, then swap it in.
+def verify(
+    project: Project, tools: Tools, kind: Kind, env: Path, pytest_args: list[str]
+) -> tuple[list[tuple[str, str, str]], Comparison]:
+    """The checks of a rebuilt environment, as rows of the report table, and how its
+    packages compare with the lock."""
+    comparison = kind.installed(env)
+    rows = [
+        (
+            "installed = lock",
+            "ok" if comparison.matches else "FAILED",
+            "; ".join(comparison.problems()),
+        )
+    ]
+    python = str(kind.python(env))
+    checks = [
+        ("dependencies consistent", engines.check_argv(tools.uv, python)),
+        (f"import {project.package}", [python, "-c", f"import {project.package}"]),
+        ("tests pass", [python, "-m", "pytest", *pytest_args]),
+    ]
+    for name, argv in checks:
+        tools.log(f"checking: {name}")
+        rows.append((name, "ok" if run_check(argv, project.root) else "FAILED", ""))
+    return rows, comparison
 
-    Returns the report (also written as JSON); raises when any check failed, in which
-    case .venv is left exactly as it was.
-    """
-    venvs.recover(project.venv)
-    pins = locked_pins(project, tools, project.python, lock_if_missing=False)
-    lock = locks.dev_lock_path(project, project.python)
-    staging = venvs.staging_dir(project.venv)
+
+def rebuild(project: Project, tools: Tools, pytest_args: list[str]) -> dict:
+    """Build a fresh environment beside the current one, prove it matches the lock, then
+    put it in place. Writes and returns the report; raises when a check failed, in which
+    case the current environment is left exactly as it was."""
+    env = project.env_dir
+    venvs.recover(env)
+    target = main_target(project)
+    body = ensure_lock(project, tools, target, lock_if_missing=False)
+    kind = kind_for(project, tools, body)
+    staging = venvs.staging_dir(env)
     started = time.perf_counter()
-    rows: list[tuple[str, str, str]] = []
     report = {
+        "env": env.name,
         "python": project.python,
-        "lock": lock.name,
-        "lock_sha256": venvs.fingerprint(lock),
+        "lock": target.output.name,
+        "lock_sha256": venvs.fingerprint(target.output),
         "platform": sys.platform,
     }
+    rows: list[tuple[str, str, str]] = []
     try:
-        build_env(project, tools, staging, lock)
-        python = venvs.env_python(staging)
-        found = venvs.inspect_env(python)
-        comparison = compare(
-            locks.pins_for_environment(pins, found["markers"]),
-            found["installed"],
-            ignore={project.distribution},
-        )
-        rows.append(
-            (
-                "installed = lock",
-                "ok" if comparison.matches else "FAILED",
-                f"{len(found['installed'])} distributions"
-                if comparison.matches
-                else "; ".join(comparison.problems()),
-            )
-        )
-        checks = [
-            ("dependencies consistent", engines.check_argv(tools.uv, python)),
-            (f"import {project.package}", [str(python), "-c", f"import {project.package}"]),
-            ("tests pass", [str(python), "-m", "pytest", *pytest_args]),
-        ]
-        for name, argv in checks:
-            tools.log(f"checking: {name}")
-            rows.append((name, "ok" if run_check(argv, project.root) else "FAILED", ""))
-        report.update(installed=found["installed"], differences=comparison.problems())
+        kind.build(staging)
+        rows, comparison = verify(project, tools, kind, staging, pytest_args)
+        report["differences"] = comparison.problems()
         ok = all(result == "ok" for _, result, _ in rows)
         if ok:
-            venvs.write_state(staging, env_state(project, lock))
-            venvs.swap_in(staging, project.venv)
+            kind.put_in_place(staging, env_state(project, target.output))
     finally:
-        venvs.recover(project.venv)
+        venvs.recover(env)
     report.update(
         ok=ok,
         seconds=round(time.perf_counter() - started, 1),
@@ -278,7 +449,7 @@ def rebuild(project: Project, tools: Tools, pytest_args: list[str]) -> dict:
     if not ok:
         raise EnvlockError(
             f"the rebuilt environment failed a check (see the table and "
-            f"{REPORT_NAME}); {project.venv.name} was left as it was"
+            f"{REPORT_NAME}); {env.name} was left as it was"
         )
     return report
 

@@ -1,15 +1,43 @@
-"""Jinja filters that quote prompt answers for the file formats they are rendered into.
+"""Jinja filters of the template.
 
-Answers are free text (names with apostrophes, ampersands, quotes, non-ASCII letters),
-so every answer that lands in TOML or Python goes through one of these filters instead
-of being pasted between quotes.
+``toml_str`` and ``py_docstring`` quote answers for the files they are rendered into:
+answers are free text (apostrophes, ampersands, quotes, non-ASCII letters), so none is
+pasted between quotes as it is.
+
+``check_answers`` runs the checks of hooks/pre_gen_project.py as soon as the last answer
+is given, through the rendered variable ``__answers_checked`` that ends
+cookiecutter.json. That is before cookiecutter makes the project directory, so a bad
+answer (even a slug such as ``a/b`` that would make nested folders) leaves nothing
+behind and is reported in one line, without cookiecutter's hook-failure traceback.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
+from pathlib import Path
 
 from jinja2.ext import Extension
+
+
+def load_answer_checks():
+    """The pre-generation hook, imported as a module (its checks are plain functions)."""
+    path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
+    spec = importlib.util.spec_from_file_location("template_answer_checks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_answers(answers: dict) -> str:
+    checks = load_answer_checks()
+    try:
+        checks.check(dict(answers))
+    except checks.BadAnswer as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    return "yes"
 
 
 def toml_str(value: object) -> str:
@@ -31,3 +59,4 @@ class QuotingExtension(Extension):
         super().__init__(environment)
         environment.filters["toml_str"] = toml_str
         environment.filters["py_docstring"] = py_docstring
+        environment.filters["check_answers"] = check_answers

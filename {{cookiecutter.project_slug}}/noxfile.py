@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from envlock import EnvlockError, workflows
 from envlock.locks import dev_lock_path
+from envlock.runner import run_streaming
 from envlock.settings import load_project
 from envlock.venvs import env_python
 
@@ -58,7 +60,9 @@ def find_uv(session: nox.Session) -> str:
 
 
 def run_command(session: nox.Session, argv: list[str], env: dict[str, str]) -> None:
-    session.run(*argv, env=env, include_outer_env=False, external=True)
+    """Run a command of the envlock steps: shown like nox's own, failures in one line."""
+    session.log(shlex.join(argv))
+    run_streaming(argv, env)
 
 
 def tools(session: nox.Session) -> workflows.Tools:

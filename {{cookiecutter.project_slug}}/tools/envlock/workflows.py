@@ -9,7 +9,9 @@ differ: how one is created, how it lists its packages, and how it is put in plac
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from envlock import EnvlockError, conda, engines, locks, pythons, venvs
+from envlock import EnvlockError, busy, conda, engines, locks, pythons, venvs
 from envlock.dotenv_file import ensure_dotenv
 from envlock.report import Comparison, compare, render_table, write_report
 from envlock.settings import Project
@@ -38,6 +40,31 @@ class Tools:
 
     def uv_run(self, argv: list[str]) -> None:
         self.run(argv, engines.uv_env(os.environ))
+
+
+def changes_environment(what: str):
+    """Run the decorated step holding the project's lock (one such session at a time)."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(project: Project, *args, **kwargs):
+            with busy.exclusive(project.root, what):
+                return function(project, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@contextlib.contextmanager
+def keeping(env: Path):
+    """Add to a failure what became of the environment: nothing."""
+    existed = env.exists()
+    try:
+        yield
+    except EnvlockError as error:
+        outcome = f"{env.name} was left as it was" if existed else f"no {env.name} was made"
+        raise EnvlockError(f"{error}; {outcome}") from None
 
 
 def step(tools: Tools, what: str, action: Callable[[], object]) -> object:
@@ -136,6 +163,7 @@ def conda_lock_tool(project: Project, tools: Tools) -> list[str]:
     return [str(python), "-m", "conda_lock"]
 
 
+@changes_environment("lock")
 def compile_locks(project: Project, tools: Tools, extra: list[str]) -> list[Path]:
     """Compile every lock of the project; ``extra`` (e.g. --upgrade) goes to the engines."""
     solver = conda.find_solver(project.conda_solver) if project.env_manager == "conda" else None
@@ -353,6 +381,7 @@ def env_state(project: Project, lock: Path) -> dict:
     }
 
 
+@changes_environment("setup")
 def setup(project: Project, tools: Tools) -> list[str]:
     """Bring the main environment to the lock; return the lines to show at the end."""
     env = project.env_dir
@@ -364,17 +393,21 @@ def setup(project: Project, tools: Tools) -> list[str]:
     if venvs.is_current(env, state, kind.python(env)):
         tools.log(f"{env.name} already matches {target.output.name}: nothing to install")
     elif project.env_manager == "venv" and env_version(env) == project.python:
-        install_lock(tools, venvs.env_python(env), target.output, project.root)  # sync in place
+        # uv downloads and checks everything before it changes the environment
+        with keeping(env):
+            install_lock(tools, venvs.env_python(env), target.output, project.root)
         venvs.write_state(env, state)
     elif project.env_manager == "venv":
         staging = venvs.staging_dir(env)
         try:
-            kind.build(staging)
-            kind.put_in_place(staging, state)
+            with keeping(env):
+                kind.build(staging)
+                kind.put_in_place(staging, state)
         finally:
             venvs.recover(env)
     else:
-        venvs.replace_in_place(env, kind.build, state)
+        with keeping(env):
+            venvs.replace_in_place(env, kind.build, state)
     return [ensure_dotenv(project.root), "Activate the environment with:", *kind.activation]
 
 
@@ -411,6 +444,7 @@ def verify(
     return rows, comparison
 
 
+@changes_environment("rebuild")
 def rebuild(project: Project, tools: Tools, pytest_args: list[str]) -> dict:
     """Build a fresh environment beside the current one, prove it matches the lock, then
     put it in place. Writes and returns the report; raises when a check failed, in which
@@ -431,12 +465,13 @@ def rebuild(project: Project, tools: Tools, pytest_args: list[str]) -> dict:
     }
     rows: list[tuple[str, str, str]] = []
     try:
-        kind.build(staging)
-        rows, comparison = verify(project, tools, kind, staging, pytest_args)
-        report["differences"] = comparison.problems()
-        ok = all(result == "ok" for _, result, _ in rows)
-        if ok:
-            kind.put_in_place(staging, env_state(project, target.output))
+        with keeping(env):
+            kind.build(staging)
+            rows, comparison = verify(project, tools, kind, staging, pytest_args)
+            report["differences"] = comparison.problems()
+            ok = all(result == "ok" for _, result, _ in rows)
+            if ok:
+                kind.put_in_place(staging, env_state(project, target.output))
     finally:
         venvs.recover(env)
     report.update(

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, load_toml, nox_env, run_nox
-from envlock import pythons
+from envlock import locks, pythons
+from envlock.settings import load_project
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ def test_setup_locks_installs_and_creates_the_env(project: Path):
     assert python_of(
         project, "import my_project, dotenv, pytest; print(my_project.__file__)"
     ) == str(project / "src" / "my_project" / "__init__.py")
-    # Only what the lock holds, and the project itself.
+    # Only what the lock holds (for this Python and platform), and the project itself.
     listed = json.loads(
         subprocess.run(
             [
@@ -82,16 +83,18 @@ def test_setup_locks_installs_and_creates_the_env(project: Path):
         ).stdout
     )
     names = {p["name"].lower() for p in listed}
-    assert names == {
-        "iniconfig",
-        "my-project",
-        "packaging",
-        "pluggy",
-        "pygments",
-        "pytest",
-        "python-dotenv",
-        "ruff",
+    settings = load_project(project)
+    pins = locks.check_lock(settings, locks.lock_targets(settings)[0])
+    environment = {
+        "python_version": "3.12",
+        "python_full_version": "3.12.1",
+        "sys_platform": sys.platform,
+        "platform_system": "Linux",
+        "os_name": "posix",
     }
+    expected = set(locks.pins_for_environment(pins, environment)) | {"my-project"}
+    assert names == expected
+    assert {"pytest", "ruff", "pre-commit", "python-dotenv"} <= names
 
 
 def test_second_setup_installs_nothing(project: Path):

@@ -11,6 +11,7 @@ the logic behind each session is in tools/envlock.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shlex
 import sys
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from envlock import EnvlockError, workflows
 from envlock.locks import dev_lock_path
+from envlock.report import render_table
 from envlock.runner import run_streaming
 from envlock.settings import load_project
 from envlock.venvs import env_python
@@ -105,6 +107,27 @@ def tests(session: nox.Session) -> None:
 def rebuild(session: nox.Session) -> None:
     """Rebuild .venv from scratch beside the old one and prove it matches the lock."""
     workflows.rebuild(PROJECT, tools(session), session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+@user_errors
+def doctor(session: nox.Session) -> None:
+    """Check the environment's isolation and the project's secrets (-- --json for CI)."""
+    ok, rows = workflows.doctor(PROJECT, tools(session))
+    if "--json" in session.posargs:
+        checks = [{"check": c, "result": r, "detail": d} for c, r, d in rows]
+        print(json.dumps({"ok": ok, "checks": checks}, indent=2))
+    else:
+        session.log("doctor:\n" + render_table(rows))
+    if not ok:
+        session.error("a check failed (see the table): the detail column says what to do")
+
+
+@nox.session(venv_backend="none", default=False)
+@user_errors
+def hooks(session: nox.Session) -> None:
+    """Install the offline pre-commit hooks into .git/hooks (needs `nox -s setup` first)."""
+    session.run(sys.executable, "tools/run_in_venv.py", "pre-commit", "install", external=True)
 
 
 @nox.session(python=PROJECT.python)

@@ -80,6 +80,11 @@ def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
     return {**environ, "UV_PYTHON_DOWNLOADS": "never"}
 
 
+def venv_argv(uv: str, interpreter: Path, env: Path) -> list[str]:
+    """A virtual environment that can be renamed (built beside the old one, then swapped)."""
+    return [uv, "venv", "--quiet", "--relocatable", "--python", str(interpreter), str(env)]
+
+
 def sync_argv(uv: str, python: Path | str, lock: Path) -> list[str]:
     """Make an environment hold exactly the lock's packages, every one hash-checked."""
     return [uv, "pip", "sync", "--require-hashes", "--python", str(python), str(lock)]

@@ -15,7 +15,7 @@ STATE_FILE = "envlock-state.json"
 # Prints the PEP 508 marker values and the installed distributions of the interpreter
 # that runs it, so a lock's markers can be evaluated for that environment.
 INSPECT_SCRIPT = """
-import importlib.metadata, json, os, platform, sys
+import importlib.metadata, importlib.util, json, os, platform, sys
 def version(info):
     text = f"{info.major}.{info.minor}.{info.micro}"
     if info.releaselevel != "final":
@@ -35,8 +35,15 @@ markers = {
     "sys_platform": sys.platform,
 }
 installed = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
-print(json.dumps({"markers": markers, "installed": installed,
-                  "base_prefix": sys.base_prefix, "prefix": sys.prefix}))
+own = os.path.realpath(sys.prefix)
+global_site = sys.prefix != sys.base_prefix and any(
+    os.path.basename(p) in ("site-packages", "dist-packages")
+    and not os.path.realpath(p).startswith(own)
+    for p in sys.path
+)
+importable = {name: importlib.util.find_spec(name) is not None for name in PROBES}
+print(json.dumps({"markers": markers, "installed": installed, "global_site": global_site,
+                  "importable": importable}))
 """
 
 
@@ -59,10 +66,28 @@ def activation_commands(env_name: str, platform: str = sys.platform) -> dict[str
     }
 
 
+# Modules people expect to find (or not) in a data project, and the distributions
+# (PyPI or conda-forge names) that provide them: the isolation check imports them.
+PROBES = {
+    "numpy": {"numpy"},
+    "pandas": {"pandas"},
+    "sklearn": {"scikit-learn"},
+    "matplotlib": {"matplotlib", "matplotlib-base"},
+    "torch": {"torch", "pytorch"},
+    "torchvision": {"torchvision"},
+    "transformers": {"transformers"},
+    "tokenizers": {"tokenizers"},
+    "dotenv": {"python-dotenv"},
+    "requests": {"requests"},
+}
+
+
 def inspect_env(python: Path) -> dict:
-    """Marker values and installed distributions of the environment of ``python``."""
+    """Marker values, installed distributions, whether the global site-packages is
+    visible, and which of PROBES can be imported, in the environment of ``python``."""
+    script = f"PROBES = {sorted(PROBES)!r}\n{INSPECT_SCRIPT}"
     result = subprocess.run(
-        [str(python), "-I", "-c", INSPECT_SCRIPT], capture_output=True, text=True, check=True
+        [str(python), "-I", "-c", script], capture_output=True, text=True, check=True
     )
     return json.loads(result.stdout)
 

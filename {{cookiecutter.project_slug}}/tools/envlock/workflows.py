@@ -21,7 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from envlock import EnvlockError, busy, conda, engines, locks, pythons, venvs
+from packaging.utils import canonicalize_name
+
+from envlock import EnvlockError, busy, conda, engines, locks, pythons, secret_checks, venvs
 from envlock.dotenv_file import ensure_dotenv
 from envlock.report import Comparison, compare, render_table, write_report
 from envlock.settings import Project
@@ -263,9 +265,15 @@ class Kind:
 
     python: Callable[[Path], Path]
     build: Callable[[Path], None]  # a complete environment at this path, from the lock
-    installed: Callable[[Path], Comparison]  # how it differs from the lock
+    packages: Callable[[Path], tuple[dict, dict]]  # (locked, installed) for an environment
     put_in_place: Callable[[Path, dict], None]  # a verified build at staging -> the env dir
     activation: list[str]
+    unlocked: frozenset[str]  # installed on purpose without being locked: the project
+
+    def installed(self, env: Path) -> Comparison:
+        """How the environment's distributions differ from the lock."""
+        locked, installed = self.packages(env)
+        return compare(locked, installed, ignore=self.unlocked)
 
 
 def venv_kind(project: Project, tools: Tools, pins: list[locks.Pin]) -> Kind:
@@ -278,39 +286,27 @@ def venv_kind(project: Project, tools: Tools, pins: list[locks.Pin]) -> Kind:
         step(
             tools,
             f"creating {env.name} with Python {project.python}",
-            lambda: tools.uv_run(
-                [
-                    tools.uv,
-                    "venv",
-                    "--quiet",
-                    "--relocatable",
-                    "--python",
-                    str(interpreter),
-                    str(env),
-                ]
-            ),
+            lambda: tools.uv_run(engines.venv_argv(tools.uv, interpreter, env)),
         )
         install_lock(tools, venvs.env_python(env), lock, project.root)
 
-    def installed(env: Path) -> Comparison:
+    def packages(env: Path) -> tuple[dict, dict]:
         found = venvs.inspect_env(venvs.env_python(env))
-        return compare(
-            locks.pins_for_environment(pins, found["markers"]),
-            found["installed"],
-            ignore={project.distribution},
-        )
+        return locks.pins_for_environment(pins, found["markers"]), found["installed"]
 
     def put_in_place(staging: Path, state: dict) -> None:
         venvs.write_state(staging, state)
         venvs.swap_in(staging, project.venv)
 
     shells = venvs.activation_commands(project.venv.name)
+    activation = [f"  {shell}: {command}" for shell, command in shells.items()]
     return Kind(
         venvs.env_python,
         build,
-        installed,
+        packages,
         put_in_place,
-        [f"  {shell}: {command}" for shell, command in shells.items()],
+        activation,
+        frozenset({project.distribution}),
     )
 
 
@@ -329,34 +325,37 @@ def conda_kind(project: Project, tools: Tools) -> Kind:
         )
         install_project(tools, conda.conda_env_python(prefix), project.root)
 
-    def installed(prefix: Path) -> Comparison:
+    def packages(prefix: Path) -> tuple[dict, dict]:
         listed = query_json(conda.list_argv(solver, prefix))
         tool = conda_lock_tool(project, tools)
         locked = query_json(
-            [*tool[:1], "-m", "envlock.conda", str(lock), conda.conda_subdir()],
+            [tool[0], "-m", "envlock.conda", str(lock), conda.conda_subdir()],
             env={**os.environ, "PYTHONPATH": str(TOOLS_DIR)},
         )
-        return compare(locked, conda.listed_packages(listed), ignore={project.distribution})
+        return locked, conda.listed_packages(listed)
 
     def put_in_place(staging: Path, state: dict) -> None:
         # A conda prefix records its own path inside its files, so the verified build
         # is made again at the real path (from the package cache) instead of renamed.
         shutil.rmtree(staging)
         venvs.replace_in_place(project.conda_prefix, build, state)
-        comparison = installed(project.conda_prefix)
+        comparison = kind.installed(project.conda_prefix)
         if not comparison.matches:
             raise EnvlockError(
                 f"{project.conda_prefix.name} differs from {lock.name} after "
                 f"the swap: {'; '.join(comparison.problems())}"
             )
 
-    return Kind(
+    activation = [f"  {conda.activation_command(project.conda_prefix.name)}"]
+    kind = Kind(
         conda.conda_env_python,
         build,
-        installed,
+        packages,
         put_in_place,
-        [f"  {conda.activation_command(project.conda_prefix.name)}"],
+        activation,
+        frozenset({project.distribution}),
     )
+    return kind
 
 
 def query_json(argv: list[str], env: dict[str, str] | None = None) -> object:
@@ -408,7 +407,12 @@ def setup(project: Project, tools: Tools) -> list[str]:
     else:
         with keeping(env):
             venvs.replace_in_place(env, kind.build, state)
-    return [ensure_dotenv(project.root), "Activate the environment with:", *kind.activation]
+    return [
+        ensure_dotenv(project.root),
+        "Activate the environment with:",
+        *kind.activation,
+        "Install the offline pre-commit hooks with `nox -s hooks` (once per clone).",
+    ]
 
 
 # --- rebuild -------------------------------------------------------------------------
@@ -487,6 +491,73 @@ def rebuild(project: Project, tools: Tools, pytest_args: list[str]) -> dict:
             f"{REPORT_NAME}); {env.name} was left as it was"
         )
     return report
+
+
+# --- doctor --------------------------------------------------------------------------
+
+
+def row(check: str, ok: bool, detail: str = "") -> tuple[str, str, str]:
+    return (check, "ok" if ok else "FAILED", detail)
+
+
+def quiet_check(argv: list[str]) -> tuple[bool, str]:
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return result.returncode == 0, "; ".join(lines[:3])
+
+
+def isolation_rows(project: Project, tools: Tools, kind: Kind) -> list:
+    """The isolation checks of an existing environment."""
+    env = project.env_dir
+    locked = {canonicalize_name(name) for name in kind.packages(env)[0]}
+    python = kind.python(env)
+    found = venvs.inspect_env(python)
+    version = found["markers"]["python_version"]
+    rows = [
+        row("Python version", version == project.python, f"{version}, expected {project.python}")
+    ]
+    if project.env_manager == "venv":
+        rows.append(
+            row(
+                "global site-packages hidden",
+                not found["global_site"],
+                "visible: recreate with `nox -s rebuild`" if found["global_site"] else "",
+            )
+        )
+    comparison = kind.installed(env)
+    rows.append(row("installed = lock", comparison.matches, "; ".join(comparison.problems())))
+    rows.append(row("dependencies consistent", *quiet_check(engines.check_argv(tools.uv, python))))
+    wrong = []
+    for module, distributions in sorted(venvs.PROBES.items()):
+        expected = bool(distributions & locked)
+        if found["importable"][module] != expected:
+            wrong.append(
+                f"{module} {'importable but not locked' if not expected else 'locked but not importable'}"
+            )
+    rows.append(row("only locked modules import", not wrong, "; ".join(wrong)))
+    return rows
+
+
+def doctor(project: Project, tools: Tools) -> tuple[bool, list[tuple[str, str, str]]]:
+    """Check the main environment's isolation and the project's secrets."""
+    env = project.env_dir
+    target = main_target(project)
+    rows = []
+    try:
+        body = locks.verify_lock(project, target)
+    except EnvlockError as error:
+        rows.append(row("lock trusted", False, str(error)))
+    else:
+        rows.append(row("lock trusted", True, target.output.name))
+        kind = kind_for(project, tools, body)
+        if not kind.python(env).exists():
+            rows.append(row("environment exists", False, f"no {env.name}: run `nox -s setup`"))
+        else:
+            rows.append(row("environment exists", True, env.name))
+            rows += isolation_rows(project, tools, kind)
+    problems = secret_checks.problems(project.root)
+    rows.append(row("secrets and .env", not problems, "; ".join(problems)))
+    return all(r[1] == "ok" for r in rows), rows
 
 
 def bootstrap_uv(root: Path, run: Callable[[list[str], dict[str, str]], object]) -> str:

@@ -1,0 +1,46 @@
+"""Run a tool from the project's environment (.venv, or the conda prefix .conda) without
+activating it, offline: ``python tools/run_in_venv.py ruff check``. The pre-commit hooks
+and `nox -s hooks` use it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_tool(root: Path, name: str, platform: str = sys.platform) -> Path | None:
+    """``name`` from .venv, else from .conda; None when neither has it."""
+    if platform == "win32":
+        folders = [root / ".venv" / "Scripts", root / ".conda" / "Scripts", root / ".conda"]
+        names = [f"{name}.exe", name]
+    else:
+        folders = [root / ".venv" / "bin", root / ".conda" / "bin"]
+        names = [name]
+    for folder in folders:
+        for candidate in names:
+            if (folder / candidate).is_file():
+                return folder / candidate
+    return None
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print("usage: python tools/run_in_venv.py COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    executable = find_tool(ROOT, argv[0])
+    if executable is None:
+        print(
+            f"{argv[0]} is not in the project's environment: run `nox -s setup` first",
+            file=sys.stderr,
+        )
+        return 1
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
+    return subprocess.run([str(executable), *argv[1:]], env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

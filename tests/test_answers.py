@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import MATRIX_HERE, TEMPLATE, bake, bake_cli, load_toml
 
 
@@ -122,8 +123,16 @@ def test_existing_output_directory_is_refused_and_kept(tmp_path: Path):
 def test_odd_but_good_answers_render_valid_files(
     tmp_path: Path, name: str, author: str, description: str
 ):
-    project = bake(tmp_path, project_name=name, author_name=author, description=description)
+    project = bake(
+        tmp_path,
+        project_name=name,
+        author_name=author,
+        description=description,
+        env_manager="conda",
+    )
     assert pre_gen.SLUG.match(project.name)
+    environment = yaml.safe_load((project / "environment.yml").read_text(encoding="utf-8"))
+    assert environment["name"] == project.name
     pyproject = load_toml(project / "pyproject.toml")
     assert pyproject["project"]["authors"][0]["name"] == author
     assert pyproject["project"]["description"] == description

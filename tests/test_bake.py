@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -63,7 +64,7 @@ def test_env_is_created_private_and_never_committed(baked: Path):
 def test_no_jinja_is_left_and_config_files_parse(baked: Path):
     for path in baked.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
-            text = path.read_text(encoding="utf-8")
+            text = re.sub(r"\$\{\{.*?\}\}", "", path.read_text(encoding="utf-8"))  # GitHub's
             if path.parent.name != "envlock" and path.name != "noxfile.py":
                 assert "{{" not in text and "{%" not in text, path
     pyproject = load_toml(baked / "pyproject.toml")

@@ -193,7 +193,7 @@ def test_pre_commit_passes_offline_on_a_fresh_bake_and_catches_problems(project:
 
     first = run()
     assert first.returncode == 0, first.stdout + first.stderr
-    assert first.stdout.count("Passed") == 6
+    assert first.stdout.count("Passed") == 7
 
     example = project / ".env.example"
     original = example.read_text()

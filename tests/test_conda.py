@@ -52,9 +52,14 @@ def test_environment_yml_parses_with_conda_lock(tmp_path: Path, preset: str):
     for platform in spec.platforms:
         deps = {d.name: d for d in spec.dependencies[platform]}
         assert deps["python"].version == "3.12.*"  # conda-lock reads python=3.12 so
-        assert {"pip", "python-dotenv", "pytest", "ruff", "pre-commit"} | PRESET_CONDA_PACKAGES[
-            preset
-        ] == set(deps) - {"python"}
+        assert {
+            "pip",
+            "python-dotenv",
+            "pytest",
+            "ruff",
+            "mypy",
+            "pre-commit",
+        } | PRESET_CONDA_PACKAGES[preset] == set(deps) - {"python"}
         assert all(d.manager == "conda" for d in deps.values())
 
 

@@ -133,7 +133,7 @@ def hooks(session: nox.Session) -> None:
 @nox.session(python=PROJECT.python)
 @user_errors
 def lint(session: nox.Session) -> None:
-    """Check the code with ruff (lint and format)."""
+    """Check the code with ruff (lint and format) and mypy."""
     helper = tools(session)
     workflows.locked_pins(PROJECT, helper, PROJECT.python, lock_if_missing=True)
     workflows.install_lock(
@@ -144,6 +144,7 @@ def lint(session: nox.Session) -> None:
     )
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 if __name__ == "__main__":

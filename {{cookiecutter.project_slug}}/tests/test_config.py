@@ -1,14 +1,16 @@
 from pathlib import Path
 
+import pytest
+
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.config import load_settings
 
 
-def test_package_has_a_version():
+def test_package_has_a_version() -> None:
     assert {{ cookiecutter.package_name }}.__version__
 
 
-def test_settings_come_from_the_env_file(tmp_path: Path, monkeypatch):
+def test_settings_come_from_the_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("DATA_DIR", "LOG_LEVEL", "API_TOKEN"):
         monkeypatch.setenv(key, "")  # so that monkeypatch restores what load_dotenv sets
         monkeypatch.delenv(key)
@@ -22,7 +24,9 @@ def test_settings_come_from_the_env_file(tmp_path: Path, monkeypatch):
     assert settings.api_token == "abc"
 
 
-def test_the_environment_wins_over_the_env_file(tmp_path: Path, monkeypatch):
+def test_the_environment_wins_over_the_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     env_file = tmp_path / ".env"
     env_file.write_text("LOG_LEVEL=DEBUG\n")

@@ -54,7 +54,7 @@ def exclusive(root: Path, what: str) -> Iterator[None]:
         return
     path = root / ".nox" / "envlock.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
+    with path.open("a+", encoding="utf-8") as handle:
         if not _try_lock(handle):
             handle.seek(0)
             holder = handle.read().strip() or "another nox session"

@@ -1,0 +1,196 @@
+"""A fresh bake against the tools of its ecosystem: ruff, mypy, validate-pyproject, the
+GitHub workflow schema, sp-repo-review, pre-commit offline, cruft, and locks of the
+heavier presets."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE, bake, load_toml, run_nox
+
+BIN = Path(sys.executable).parent
+COMBINATIONS = [(m, p) for m in ("venv", "conda") for p in ("none", "ml", "dl", "nlp")]
+# Hooks that run the project's own locked tools from its environment (made by
+# `nox -s setup`, which needs the preset's packages); test_checks.py runs them all after
+# a real setup. Here they are run from this test environment instead.
+ENVIRONMENT_HOOKS = "ruff-check,ruff-format,mypy,locks-fresh"
+
+
+def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / name), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS, ids=[f"{m}-{p}" for m, p in COMBINATIONS])
+def fresh(request, tmp_path_factory) -> Path:
+    manager, preset = request.param
+    return bake(
+        tmp_path_factory.mktemp(f"{manager}-{preset}") / "out", env_manager=manager, preset=preset
+    )
+
+
+def test_ruff_and_mypy(fresh: Path):
+    for args in (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",)):
+        result = tool(*args, cwd=fresh)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_pyproject(fresh: Path):
+    result = tool("validate-pyproject", "pyproject.toml", cwd=fresh)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflows_match_their_schemas(fresh: Path):
+    workflow = fresh / ".github" / "workflows" / "ci.yml"
+    for schema, path in (
+        ("vendor.github-workflows", workflow),
+        ("vendor.dependabot", fresh / ".github" / "dependabot.yml"),
+    ):
+        result = tool("check-jsonschema", "--builtin-schema", schema, str(path), cwd=fresh)
+        assert result.returncode == 0, result.stdout + result.stderr
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    assert set(jobs) == {"lint", "tests", "rebuild"}
+    assert jobs["tests"]["strategy"]["matrix"]["os"] == [
+        "ubuntu-latest",
+        "macos-latest",
+        "windows-latest",
+    ]
+    assert jobs["tests"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
+    steps = [s.get("uses", "") for s in jobs["rebuild"]["steps"]]
+    assert any(s.startswith("actions/upload-artifact") for s in steps)
+    conda_bake = load_toml(fresh / "pyproject.toml")["tool"]["envlock"]["env-manager"] == "conda"
+    assert any(s.startswith("mamba-org/setup-micromamba") for s in steps) == conda_bake
+
+
+def test_repo_review_passes_with_only_the_documented_exceptions(fresh: Path):
+    result = tool("repo-review", ".", "--format", "json", cwd=fresh)
+    report = json.loads(result.stdout)
+    failed = [name for name, check in report["checks"].items() if check["result"] is False]
+    assert failed == [] and result.returncode == 0, failed
+    nox_checks = {n: c["result"] for n, c in report["checks"].items() if n.startswith("NOX")}
+    assert nox_checks and all(nox_checks.values()), nox_checks
+    ignored = load_toml(fresh / "pyproject.toml")["tool"]["repo-review"]["ignore"]
+    readme = (TEMPLATE / "README.md").read_text()
+    for name in ignored:
+        assert f"`{name}`" in readme, f"{name} is ignored but not explained in README.md"
+
+
+def test_pre_commit_runs_offline(fresh: Path, tmp_path: Path):
+    subprocess.run(["git", "add", "-A"], cwd=fresh, check=True)
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "home"),
+        "SKIP": ENVIRONMENT_HOOKS,
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "PIP_NO_INDEX": "1",
+        "UV_OFFLINE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=fresh,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("Passed") == 3
+    config = yaml.safe_load((fresh / ".pre-commit-config.yaml").read_text())
+    assert [r["repo"] for r in config["repos"]] == ["local"]
+
+
+def test_run_in_venv_finds_tools_per_platform(tmp_path: Path):
+    sys.path.insert(0, str(TEMPLATE / "{{cookiecutter.project_slug}}" / "tools"))
+    try:
+        from run_in_venv import find_tool
+    finally:
+        sys.path.pop(0)
+    (tmp_path / ".venv" / "Scripts").mkdir(parents=True)
+    (tmp_path / ".venv" / "Scripts" / "ruff.exe").touch()
+    (tmp_path / ".conda" / "bin").mkdir(parents=True)
+    (tmp_path / ".conda" / "bin" / "mypy").touch()
+    assert find_tool(tmp_path, "ruff", "win32") == tmp_path / ".venv" / "Scripts" / "ruff.exe"
+    assert find_tool(tmp_path, "ruff", "linux") is None
+    assert find_tool(tmp_path, "mypy", "linux") == tmp_path / ".conda" / "bin" / "mypy"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("preset", "packages"),
+    [("dl", ["torch", "torchvision"]), ("nlp", ["transformers", "tokenizers"])],
+)
+def test_heavier_presets_lock(tmp_path: Path, preset: str, packages: list[str]):
+    """Compile only: installing these is left to the user's machine."""
+    made = bake(tmp_path / "out", preset=preset)
+    run_nox(made, "-s", "lock")
+    runtime = (made / "requirements.txt").read_text()
+    for package in packages:
+        assert f"\n{package}==" in runtime, package
+
+
+@pytest.mark.slow
+def test_cruft_create_check_and_update(tmp_path: Path):
+    """A project made with cruft from a git clone of the template takes a later template
+    change with `cruft update`."""
+    clone = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE,
+        clone,
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".venv*", ".ci-venv", "__pycache__", "demo", ".*_cache"
+        ),
+    )
+    commit = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm"]
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    subprocess.run(["git", "add", "-A"], cwd=clone, check=True)
+    subprocess.run([*commit, "template"], cwd=clone, check=True)
+    cruft = str(BIN / "cruft")
+    subprocess.run(
+        [
+            cruft,
+            "create",
+            "--no-input",
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--extra-context",
+            json.dumps({"python_versions": "3.12"}),
+            f"file://{clone}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "out" / "my-project"
+    assert json.loads((project / ".cruft.json").read_text())["template"]
+    subprocess.run(["git", "add", ".cruft.json"], cwd=project, check=True)
+    subprocess.run([*commit, "Track .cruft.json"], cwd=project, check=True)
+    assert (
+        subprocess.run([cruft, "check"], cwd=project, capture_output=True, check=False).returncode
+        == 0
+    )
+
+    readme = clone / "{{cookiecutter.project_slug}}" / "README.md"
+    readme.write_text(readme.read_text().replace("## Layout\n", "## Layout of the project\n"))
+    subprocess.run([*commit[:-1], "-aqm", "README wording"], cwd=clone, check=True)
+    assert (
+        subprocess.run([cruft, "check"], cwd=project, capture_output=True, check=False).returncode
+        != 0
+    )
+    subprocess.run([cruft, "update", "-y"], cwd=project, check=True, capture_output=True)
+    assert "## Layout of the project" in (project / "README.md").read_text()
+    assert (
+        subprocess.run([cruft, "check"], cwd=project, capture_output=True, check=False).returncode
+        == 0
+    )
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    assert ".git" not in status and ".env" not in status.split()

@@ -62,6 +62,13 @@ def lock(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark the baked sessions beside the usual commands (-- --quick for a short run)."""
+    install_locked(session)
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session(default=False)
 def demo(session: nox.Session) -> None:
     """Bake a demo project into ./demo and run its `nox -s setup` (-- key=value passes on)."""
     install_locked(session)

@@ -156,21 +156,20 @@ def uv() -> str:
 
 
 def python_path(version: str) -> str:
+    sys.dont_write_bytecode = True  # nothing may be written into the template's folders
     sys.path.insert(0, str(TEMPLATE / "{{cookiecutter.project_slug}}" / "tools"))
     from envlock.pythons import require_python
 
     return str(require_python(version))
 
 
-def setup_breakdown(output: str) -> dict[str, float]:
-    """Seconds of each step `nox -s setup` reports, and the rest (nox, lookups, .env)."""
+def setup_breakdown(output: str, seconds: float) -> dict[str, float]:
+    """Seconds of each step `nox -s setup` reports; the rest is nox's start-up, the
+    interpreter lookup, the lock check and .env."""
     steps = {m[1]: float(m[2]) for m in re.finditer(r"nox > (.+?): done in ([\d.]+) s", output)}
-    total = re.search(r"Session setup was successful in ([\d.]+) (second|minute)", output)
-    if total:
-        seconds = float(total[1]) * (60 if total[2] == "minute" else 1)
-        steps["nox start-up, interpreter lookup, lock check, .env"] = max(
-            0.0, seconds - sum(steps.values())
-        )
+    steps["nox start-up, interpreter lookup, lock check, .env"] = max(
+        0.0, seconds - sum(steps.values())
+    )
     return steps
 
 
@@ -509,7 +508,9 @@ def write_report(results: list[Result], quick: bool) -> Path:
         "",
     ]
     for r in breakdown:
-        parts = ", ".join(f"{k} {v:.2f} s" for k, v in setup_breakdown(r.output).items())
+        parts = ", ".join(
+            f"{k} {v:.2f} s" for k, v in setup_breakdown(r.output, r.seconds[-1]).items()
+        )
         lines.append(f"- {r.workload}: {parts}")
     lines += ["", f"![chart]({stamp}.png)", ""]
     report.write_text("\n".join(lines))
@@ -518,6 +519,9 @@ def write_report(results: list[Result], quick: bool) -> Path:
         json.dumps([dataclasses.asdict(r) | {"output": ""} for r in results], indent=1)
     )
     return report
+
+
+OURS = {"nox -s setup", "nox -s lock", "nox -s rebuild", "cookiecutter --no-input (this template)"}
 
 
 def chart(results: list[Result], path: Path) -> None:
@@ -529,11 +533,9 @@ def chart(results: list[Result], path: Path) -> None:
     labels = [f"{r.comparison} [{r.workload}]\n{r.variant}" for r in results if r.seconds]
     values = [r.median for r in results if r.seconds]
     figure, axes = plt.subplots(figsize=(10, 0.32 * len(values) + 1.5))
-    axes.barh(
-        range(len(values)),
-        values,
-        color=["#4c72b0" if "nox" in lab.split("\n")[1] else "#bbbbbb" for lab in labels],
-    )
+    measured = [r for r in results if r.seconds]
+    colours = ["#4c72b0" if r.variant in OURS else "#bbbbbb" for r in measured]
+    axes.barh(range(len(values)), values, color=colours)
     axes.set_yticks(range(len(values)), labels, fontsize=6)
     axes.invert_yaxis()
     axes.set_xscale("log")

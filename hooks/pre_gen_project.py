@@ -18,6 +18,7 @@ CHOICES = {
     "env_manager": ("venv", "conda"),
     "lock_engine": ("uv", "pip-tools"),
     "preset": ("none", "ml", "dl", "nlp"),
+    "torch_variant": ("cpu", "cuda"),
     "init_git": ("yes", "no"),
 }
 # Import names of what the presets and the dev tools install: a package of the same

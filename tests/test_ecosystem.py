@@ -130,11 +130,27 @@ def test_run_in_venv_finds_tools_per_platform(tmp_path: Path):
 )
 def test_heavier_presets_lock(tmp_path: Path, preset: str, packages: list[str]):
     """Compile only: installing these is left to the user's machine."""
-    made = bake(tmp_path / "out", preset=preset)
+    # torch_variant=cuda: PyPI's builds (the CPU index is not reachable from the test machines)
+    made = bake(tmp_path / "out", preset=preset, torch_variant="cuda")
     run_nox(made, "-s", "lock")
     runtime = (made / "requirements.txt").read_text()
     for package in packages:
         assert f"\n{package}==" in runtime, package
+
+
+@pytest.mark.parametrize("manager", ["venv", "conda"])
+def test_torch_variant_reaches_the_lock_settings(tmp_path: Path, manager: str):
+    cpu = bake(tmp_path / "cpu", preset="dl", torch_variant="cpu", env_manager=manager)
+    cuda = bake(tmp_path / "cuda", preset="dl", torch_variant="cuda", env_manager=manager)
+    cpu_settings = load_toml(cpu / "pyproject.toml")["tool"]["envlock"]
+    assert cpu_settings["extra-index-urls"] == ["https://download.pytorch.org/whl/cpu"]
+    assert "extra-index-urls" not in load_toml(cuda / "pyproject.toml")["tool"]["envlock"]
+    assert "CPU build" in (cpu / "README.md").read_text()
+    if manager == "conda":
+        deps = yaml.safe_load((cpu / "environment.yml").read_text())["dependencies"]
+        assert "pytorch=*=cpu*" in deps
+        assert "pytorch=*=cuda*" in yaml.safe_load((cuda / "environment.yml").read_text())[
+            "dependencies"]
 
 
 @pytest.mark.slow

@@ -360,6 +360,19 @@ def test_pip_compile_never_sees_the_machine_pip_settings():
     assert env == {"PATH": "/bin", "PIP_CONFIG_FILE": os.devnull}
 
 
+def test_extra_indexes_go_to_installs_and_into_the_inputs_digest(tmp_path: Path):
+    project = make_project(tmp_path)
+    target = locks.lock_targets(project)[0]
+    before = locks.inputs_digest(project, target)
+    (tmp_path / "pyproject.toml").write_text(
+        PYPROJECT.format(engine="uv") + 'extra-index-urls = ["https://example.invalid/cpu"]\n')
+    with_index = load_project(tmp_path)
+    assert with_index.extra_index_urls == ("https://example.invalid/cpu",)
+    assert locks.inputs_digest(with_index, target) != before  # changing the index: re-lock
+    sync = engines.sync_argv("uv", "py", Path("lock.txt"), with_index.extra_index_urls)
+    assert "--extra-index-url=https://example.invalid/cpu" in sync
+
+
 def test_compile_commands(tmp_path: Path):
     project = make_project(tmp_path)
     dev, runtime = locks.lock_targets(project)

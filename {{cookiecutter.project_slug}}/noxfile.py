@@ -98,7 +98,9 @@ def tests(session: nox.Session) -> None:
     helper = tools(session)
     workflows.locked_pins(PROJECT, helper, session.python, lock_if_missing=True)
     lock_file = dev_lock_path(PROJECT, session.python)
-    workflows.install_lock(helper, env_python(Path(session.virtualenv.location)), lock_file, ROOT)
+    workflows.install_lock(
+        helper, env_python(Path(session.virtualenv.location)), lock_file, PROJECT
+    )
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -140,7 +142,7 @@ def lint(session: nox.Session) -> None:
         helper,
         env_python(Path(session.virtualenv.location)),
         dev_lock_path(PROJECT, PROJECT.python),
-        ROOT,
+        PROJECT,
     )
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")

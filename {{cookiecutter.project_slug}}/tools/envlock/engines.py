@@ -85,9 +85,23 @@ def venv_argv(uv: str, interpreter: Path, env: Path) -> list[str]:
     return [uv, "venv", "--quiet", "--relocatable", "--python", str(interpreter), str(env)]
 
 
-def sync_argv(uv: str, python: Path | str, lock: Path) -> list[str]:
+def index_args(urls: tuple[str, ...]) -> list[str]:
+    """The project's extra indexes (``extra-index-urls``), for locking and installing alike."""
+    return [f"--extra-index-url={url}" for url in urls]
+
+
+def sync_argv(uv: str, python: Path | str, lock: Path, indexes: tuple[str, ...] = ()) -> list[str]:
     """Make an environment hold exactly the lock's packages, every one hash-checked."""
-    return [uv, "pip", "sync", "--require-hashes", "--python", str(python), str(lock)]
+    return [
+        uv,
+        "pip",
+        "sync",
+        "--require-hashes",
+        *index_args(indexes),
+        "--python",
+        str(python),
+        str(lock),
+    ]
 
 
 def editable_argv(uv: str, python: Path | str, root: Path) -> list[str]:

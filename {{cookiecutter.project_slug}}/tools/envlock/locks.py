@@ -105,6 +105,8 @@ def inputs_digest(project: Project, target: LockTarget) -> str:
     """Digest of everything that decides a lock's content."""
     digest = hashlib.sha256()
     digest.update(f"engine={target.engine}\npython={target.python}\n".encode())
+    if target.engine != "conda-lock":
+        digest.update("".join(f"index={url}\n" for url in project.extra_index_urls).encode())
     for path in target.inputs:
         try:
             content = path.read_bytes()

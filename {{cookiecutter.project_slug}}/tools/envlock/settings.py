@@ -33,6 +33,7 @@ class Project:
     conda_lock: Path
     conda_prefix: Path
     conda_solver: str | None
+    extra_index_urls: tuple[str, ...] = ()
 
     @property
     def min_python(self) -> str:
@@ -108,4 +109,5 @@ def load_project(root: Path) -> Project:
         conda_lock=root / get("conda-lock-file", str, "conda-lock.yml"),
         conda_prefix=root / get("conda-prefix", str, ".conda"),
         conda_solver=get("conda-solver", str, "") or None,
+        extra_index_urls=tuple(get("extra-index-urls", list, [])),
     )

@@ -1,7 +1,8 @@
 """What the sessions do, step by step: lock, set up, rebuild.
 
-The noxfile hands in a ``Tools`` with a ``run`` that executes one command (through
-nox, so it is logged) and a ``log`` for progress lines; everything else is here. The
+The noxfile hands in a ``Tools`` with a ``run`` that executes one command (its output
+shown, a failure raised as one line) and a ``log`` for progress lines; everything else
+is here. The
 venv and conda paths share every step but the few where the two kinds of environment
 differ: how one is created, how it lists its packages, and how it is put in place
 (a venv made with ``--relocatable`` can be renamed; a conda prefix cannot).
@@ -84,16 +85,14 @@ def tool_python(project: Project, tools: Tools, name: str, python: Path, package
     python_path = venvs.env_python(env)
     ready = env / ".envlock-tool-ready"
     if not ready.exists():
-        step(
-            tools,
-            f"installing {package} into .nox/{name}",
-            lambda: (
-                tools.uv_run([tools.uv, "venv", "--quiet", "--python", str(python), str(env)]),
-                tools.uv_run(
-                    [tools.uv, "pip", "install", "--quiet", "--python", str(python_path), package]
-                ),
-            ),
-        )
+
+        def install() -> None:
+            tools.uv_run([tools.uv, "venv", "--quiet", "--python", str(python), str(env)])
+            tools.uv_run(
+                [tools.uv, "pip", "install", "--quiet", "--python", str(python_path), package]
+            )
+
+        step(tools, f"installing {package} into .nox/{name}", install)
         ready.touch()
     return python_path
 
@@ -128,15 +127,16 @@ def compile_into_place(
 
 
 def pip_lock_command(project: Project, tools: Tools, target: locks.LockTarget, extra: list[str]):
+    indexes = engines.index_args(project.extra_index_urls)
     if project.lock_engine == "uv":
         return lambda out: (
-            engines.uv_compile_argv(tools.uv, target, out, extra),
+            engines.uv_compile_argv(tools.uv, target, out, indexes + extra),
             engines.uv_env(os.environ),
         )
     interpreter = pythons.require_python(target.python)
     python = tool_python(project, tools, f"pip-tools-{target.python}", interpreter, "pip-tools")
     return lambda out: (
-        engines.pip_compile_argv(str(python), target, out, extra),
+        engines.pip_compile_argv(str(python), target, out, indexes + extra),
         engines.isolated_pip_env(os.environ),
     )
 
@@ -249,14 +249,14 @@ def install_project(tools: Tools, python: Path, root: Path) -> None:
     )
 
 
-def install_lock(tools: Tools, python: Path, lock: Path, root: Path) -> None:
+def install_lock(tools: Tools, python: Path, lock: Path, project: Project) -> None:
     """Sync an environment to the lock (hash-checked), then add the project, editable."""
     step(
         tools,
         f"installing {lock.name}",
-        lambda: tools.uv_run(engines.sync_argv(tools.uv, python, lock)),
+        lambda: tools.uv_run(engines.sync_argv(tools.uv, python, lock, project.extra_index_urls)),
     )
-    install_project(tools, python, root)
+    install_project(tools, python, project.root)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,7 +288,7 @@ def venv_kind(project: Project, tools: Tools, pins: list[locks.Pin]) -> Kind:
             f"creating {env.name} with Python {project.python}",
             lambda: tools.uv_run(engines.venv_argv(tools.uv, interpreter, env)),
         )
-        install_lock(tools, venvs.env_python(env), lock, project.root)
+        install_lock(tools, venvs.env_python(env), lock, project)
 
     def packages(env: Path) -> tuple[dict, dict]:
         found = venvs.inspect_env(venvs.env_python(env))
@@ -394,7 +394,7 @@ def setup(project: Project, tools: Tools) -> list[str]:
     elif project.env_manager == "venv" and env_version(env) == project.python:
         # uv downloads and checks everything before it changes the environment
         with keeping(env):
-            install_lock(tools, venvs.env_python(env), target.output, project.root)
+            install_lock(tools, venvs.env_python(env), target.output, project)
         venvs.write_state(env, state)
     elif project.env_manager == "venv":
         staging = venvs.staging_dir(env)
@@ -509,31 +509,27 @@ def quiet_check(argv: list[str]) -> tuple[bool, str]:
 def isolation_rows(project: Project, tools: Tools, kind: Kind) -> list:
     """The isolation checks of an existing environment."""
     env = project.env_dir
-    locked = {canonicalize_name(name) for name in kind.packages(env)[0]}
     python = kind.python(env)
     found = venvs.inspect_env(python)
+    locked_packages, installed = kind.packages(env)
+    locked = {canonicalize_name(name) for name in locked_packages}
     version = found["markers"]["python_version"]
     rows = [
         row("Python version", version == project.python, f"{version}, expected {project.python}")
     ]
     if project.env_manager == "venv":
-        rows.append(
-            row(
-                "global site-packages hidden",
-                not found["global_site"],
-                "visible: recreate with `nox -s rebuild`" if found["global_site"] else "",
-            )
-        )
-    comparison = kind.installed(env)
+        hint = "visible: recreate with `nox -s rebuild`" if found["global_site"] else ""
+        rows.append(row("global site-packages hidden", not found["global_site"], hint))
+    comparison = compare(locked_packages, installed, ignore=kind.unlocked)
     rows.append(row("installed = lock", comparison.matches, "; ".join(comparison.problems())))
     rows.append(row("dependencies consistent", *quiet_check(engines.check_argv(tools.uv, python))))
     wrong = []
     for module, distributions in sorted(venvs.PROBES.items()):
         expected = bool(distributions & locked)
-        if found["importable"][module] != expected:
-            wrong.append(
-                f"{module} {'importable but not locked' if not expected else 'locked but not importable'}"
-            )
+        if found["importable"][module] and not expected:
+            wrong.append(f"{module} importable but not locked")
+        elif expected and not found["importable"][module]:
+            wrong.append(f"{module} locked but not importable")
     rows.append(row("only locked modules import", not wrong, "; ".join(wrong)))
     return rows
 

@@ -185,223 +185,89 @@ def workloads(quick: bool) -> list[tuple[str, Path]]:
     return made
 
 
+def raw_uv_setup(interpreter: str, env: Path, lock: str) -> list[str]:
+    """What `nox -s setup` does, typed by hand with uv."""
+    return in_sequence(
+        [uv(), "venv", "-q", "--python", interpreter, str(env)],
+        [uv(), "pip", "sync", "-q", "--require-hashes", "--python", str(env), lock],
+    )
+
+
+def classic_setup(interpreter: str, env: Path, lock: str, *pip_options: str) -> list[str]:
+    """The three commands of virtual-environment tutorials (activation is free)."""
+    return in_sequence(
+        [interpreter, "-m", "venv", str(env)],
+        [str(env / "bin" / "pip"), "install", "-q", *pip_options, "-r", lock],
+    )
+
+
+def raw_locks(compile_command: list[str], prefix: str) -> list[str]:
+    """Both locks compiled by hand: the dev lock, then the runtime lock constrained by it."""
+    return in_sequence(
+        [*compile_command, "requirements-dev.in", "-o", str(WORK / f"{prefix}-dev.txt")],
+        [*compile_command, "requirements.in", "-c", "requirements-dev.txt",
+         "-o", str(WORK / f"{prefix}.txt")],
+    )  # fmt: skip
+
+
 def run(quick: bool) -> list[Result]:
     reps = 2 if quick else 5
     results: list[Result] = []
     interpreter = python_path(PYTHON)
+    lock = "requirements-dev.txt"
+    uv_compile = [uv(), "pip", "compile", "-q", "--universal", "--generate-hashes",
+                  "--python-version", PYTHON]  # fmt: skip
     for workload, project in workloads(quick):
         venv, raw, classic = project / ".venv", project / ".venv-raw", project / "venv"
-        lock = "requirements-dev.txt"
-        results += compare(
-            "setup (warm cache)",
-            workload,
-            project,
-            [
-                Variant(
-                    "uv venv + uv pip sync",
-                    in_sequence(
-                        [uv(), "venv", "-q", "--python", interpreter, str(raw)],
-                        [uv(), "pip", "sync", "-q", "--require-hashes", "--python", str(raw), lock],
-                    ),
-                    remove(raw),
-                ),
-                Variant("nox -s setup", nox("-s", "setup"), remove(venv)),
-                Variant(
-                    "python -m venv + pip install -r",
-                    in_sequence(
-                        [interpreter, "-m", "venv", str(classic)],
-                        [str(classic / "bin" / "pip"), "install", "-q", "-r", lock],
-                    ),
-                    remove(classic),
-                    clean_pip_env(),
-                ),
-            ],
-            reps if workload != "large" else 2,
-        )
-        results += compare(
-            "setup, nothing changed",
-            workload,
-            project,
-            [
-                Variant("nox --list", nox("--list")),
-                Variant("nox -s setup", nox("-s", "setup")),
-            ],
-            reps,
-        )
-        results += compare(
-            "lock (uv)",
-            workload,
-            project,
-            [
-                Variant(
-                    "uv pip compile (both locks)",
-                    in_sequence(
-                        [
-                            uv(),
-                            "pip",
-                            "compile",
-                            "-q",
-                            "--universal",
-                            "--generate-hashes",
-                            "--python-version",
-                            PYTHON,
-                            "requirements-dev.in",
-                            "-o",
-                            str(WORK / "raw-dev.txt"),
-                        ],
-                        [
-                            uv(),
-                            "pip",
-                            "compile",
-                            "-q",
-                            "--universal",
-                            "--generate-hashes",
-                            "--python-version",
-                            PYTHON,
-                            "requirements.in",
-                            "-c",
-                            "requirements-dev.txt",
-                            "-o",
-                            str(WORK / "raw.txt"),
-                        ],
-                    ),
-                ),
-                Variant("nox -s lock", nox("-s", "lock")),
-            ],
-            reps,
-        )
-        results += compare(
-            "rebuild (warm cache)",
-            workload,
-            project,
-            [
-                Variant(
-                    "nox -s setup (fresh) + pytest",
-                    in_sequence(
-                        nox("-s", "setup"), [str(venv / "bin" / "python"), "-m", "pytest", "-q"]
-                    ),
-                    remove(venv),
-                ),
-                Variant("nox -s rebuild", nox("-s", "rebuild")),
-            ],
-            reps,
-        )
+        results += compare("setup (warm cache)", workload, project, [
+            Variant("uv venv + uv pip sync", raw_uv_setup(interpreter, raw, lock), remove(raw)),
+            Variant("nox -s setup", nox("-s", "setup"), remove(venv)),
+            Variant("python -m venv + pip install -r", classic_setup(interpreter, classic, lock),
+                    remove(classic), clean_pip_env()),
+        ], reps if workload != "large" else 2)  # fmt: skip
+        results += compare("setup, nothing changed", workload, project, [
+            Variant("nox --list", nox("--list")),
+            Variant("nox -s setup", nox("-s", "setup")),
+        ], reps)  # fmt: skip
+        results += compare("lock (uv)", workload, project, [
+            Variant("uv pip compile (both locks)", raw_locks(uv_compile, "uv")),
+            Variant("nox -s lock", nox("-s", "lock")),
+        ], reps)  # fmt: skip
+        pytest = [str(venv / "bin" / "python"), "-m", "pytest", "-q"]
+        results += compare("rebuild (warm cache)", workload, project, [
+            Variant("nox -s setup (fresh) + pytest", in_sequence(nox("-s", "setup"), pytest),
+                    remove(venv)),
+            Variant("nox -s rebuild", nox("-s", "rebuild")),
+        ], reps)  # fmt: skip
         if workload == "none" or not quick:
-            pip_tools = bake(
-                f"{workload}-pip-tools",
-                lock_engine="pip-tools",
-                preset="ml" if workload != "none" else "none",
-            )
+            preset = "none" if workload == "none" else "ml"
+            pip_tools = bake(f"{workload}-pip-tools", lock_engine="pip-tools", preset=preset)
             subprocess.run(nox("-s", "lock"), cwd=pip_tools, check=True, capture_output=True)
             tool = str(pip_tools / ".nox" / f"pip-tools-{PYTHON}" / "bin" / "python")
-            raw_compile = [
-                tool,
-                "-m",
-                "piptools",
-                "compile",
-                "-q",
-                "--generate-hashes",
-                "--no-emit-index-url",
-                "--no-emit-find-links",
-            ]
-            results += compare(
-                "lock (pip-tools)",
-                workload,
-                pip_tools,
-                [
-                    Variant(
-                        "pip-compile (both locks)",
-                        in_sequence(
-                            [*raw_compile, "requirements-dev.in", "-o", str(WORK / "pt-dev.txt")],
-                            [
-                                *raw_compile,
-                                "requirements.in",
-                                "-c",
-                                "requirements-dev.txt",
-                                "-o",
-                                str(WORK / "pt.txt"),
-                            ],
-                        ),
-                        remove(),
-                        clean_pip_env(),
-                    ),
-                    Variant("nox -s lock", nox("-s", "lock")),
-                ],
-                1 if workload != "none" else reps,
-            )
+            pip_compile = [tool, "-m", "piptools", "compile", "-q", "--generate-hashes",
+                           "--no-emit-index-url", "--no-emit-find-links"]  # fmt: skip
+            results += compare("lock (pip-tools)", workload, pip_tools, [
+                Variant("pip-compile (both locks)", raw_locks(pip_compile, "pip-tools"),
+                        env=clean_pip_env()),
+                Variant("nox -s lock", nox("-s", "lock")),
+            ], 1 if workload != "none" else reps)  # fmt: skip
         if workload == "none":
             cache = WORK / "empty-cache"
-            results += compare(
-                "setup (cold cache, network-dependent)",
-                workload,
-                project,
-                [
-                    Variant(
-                        "uv venv + uv pip sync",
-                        in_sequence(
-                            [uv(), "venv", "-q", "--python", interpreter, str(raw)],
-                            [
-                                uv(),
-                                "pip",
-                                "sync",
-                                "-q",
-                                "--require-hashes",
-                                "--python",
-                                str(raw),
-                                lock,
-                            ],
-                        ),
-                        remove(raw, cache),
-                        {**os.environ, "UV_CACHE_DIR": str(cache)},
-                    ),
-                    Variant(
-                        "nox -s setup",
-                        nox("-s", "setup"),
-                        remove(venv, cache),
-                        {**os.environ, "UV_CACHE_DIR": str(cache)},
-                    ),
-                    Variant(
-                        "python -m venv + pip install -r",
-                        in_sequence(
-                            [interpreter, "-m", "venv", str(classic)],
-                            [
-                                str(classic / "bin" / "pip"),
-                                "install",
-                                "-q",
-                                "--no-cache-dir",
-                                "-r",
-                                lock,
-                            ],
-                        ),
-                        remove(classic),
-                        clean_pip_env(),
-                    ),
-                ],
-                1,
-                warm_up=False,
-            )
-    bake_dir = WORK / "bakes"
-    results += compare(
-        "bake",
-        "none",
-        WORK,
-        [
-            Variant(
-                "cookiecutter --no-input (this template)",
-                [
-                    sys.executable,
-                    "-m",
-                    "cookiecutter",
-                    "--no-input",
-                    "-o",
-                    str(bake_dir),
-                    str(TEMPLATE),
-                ],
-                remove(bake_dir),
-            ),
-        ],
-        reps,
-    )
+            cold = {**os.environ, "UV_CACHE_DIR": str(cache)}
+            results += compare("setup (cold cache, network-dependent)", workload, project, [
+                Variant("uv venv + uv pip sync", raw_uv_setup(interpreter, raw, lock),
+                        remove(raw, cache), cold),
+                Variant("nox -s setup", nox("-s", "setup"), remove(venv, cache), cold),
+                Variant("python -m venv + pip install -r",
+                        classic_setup(interpreter, classic, lock, "--no-cache-dir"),
+                        remove(classic), clean_pip_env()),
+            ], 1, warm_up=False)  # fmt: skip
+    bakes = WORK / "bakes"
+    bake_argv = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(bakes),
+                 str(TEMPLATE)]  # fmt: skip
+    results += compare("bake", "none", WORK, [
+        Variant("cookiecutter --no-input (this template)", bake_argv, remove(bakes)),
+    ], reps)  # fmt: skip
     return results
 
 

@@ -149,8 +149,10 @@ def test_torch_variant_reaches_the_lock_settings(tmp_path: Path, manager: str):
     if manager == "conda":
         deps = yaml.safe_load((cpu / "environment.yml").read_text())["dependencies"]
         assert "pytorch=*=cpu*" in deps
-        assert "pytorch=*=cuda*" in yaml.safe_load((cuda / "environment.yml").read_text())[
-            "dependencies"]
+        assert (
+            "pytorch=*=cuda*"
+            in yaml.safe_load((cuda / "environment.yml").read_text())["dependencies"]
+        )
 
 
 @pytest.mark.slow

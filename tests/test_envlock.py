@@ -365,7 +365,8 @@ def test_extra_indexes_go_to_installs_and_into_the_inputs_digest(tmp_path: Path)
     target = locks.lock_targets(project)[0]
     before = locks.inputs_digest(project, target)
     (tmp_path / "pyproject.toml").write_text(
-        PYPROJECT.format(engine="uv") + 'extra-index-urls = ["https://example.invalid/cpu"]\n')
+        PYPROJECT.format(engine="uv") + 'extra-index-urls = ["https://example.invalid/cpu"]\n'
+    )
     with_index = load_project(tmp_path)
     assert with_index.extra_index_urls == ("https://example.invalid/cpu",)
     assert locks.inputs_digest(with_index, target) != before  # changing the index: re-lock

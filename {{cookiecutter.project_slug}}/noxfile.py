@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 from envlock import EnvlockError, workflows
-from envlock.locks import dev_lock_path
 from envlock.report import render_table
 from envlock.runner import run_streaming
 from envlock.settings import load_project
@@ -75,10 +74,16 @@ def tools(session: nox.Session) -> workflows.Tools:
     )
 
 
+def install_dev_lock(session: nox.Session, python: str) -> None:
+    """Sync the session's own venv to the dev lock of its Python (locking first if none)."""
+    venv_python = env_python(Path(session.virtualenv.location))
+    workflows.install_dev_lock(PROJECT, tools(session), python, venv_python)
+
+
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def setup(session: nox.Session) -> None:
-    """Create .venv with the main Python and install the locked dependencies."""
+    """Create the environment (.venv or .conda) and install the locked dependencies."""
     for line in workflows.setup(PROJECT, tools(session)):
         session.log(line)
 
@@ -95,19 +100,14 @@ def lock(session: nox.Session) -> None:
 @user_errors
 def tests(session: nox.Session) -> None:
     """Run the tests with the locked dependencies on each Python of the matrix."""
-    helper = tools(session)
-    workflows.locked_pins(PROJECT, helper, session.python, lock_if_missing=True)
-    lock_file = dev_lock_path(PROJECT, session.python)
-    workflows.install_lock(
-        helper, env_python(Path(session.virtualenv.location)), lock_file, PROJECT
-    )
+    install_dev_lock(session, session.python)
     session.run("python", "-m", "pytest", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def rebuild(session: nox.Session) -> None:
-    """Rebuild .venv from scratch beside the old one and prove it matches the lock."""
+    """Rebuild the environment from scratch beside the old one; prove it matches the lock."""
     workflows.rebuild(PROJECT, tools(session), session.posargs)
 
 
@@ -136,14 +136,7 @@ def hooks(session: nox.Session) -> None:
 @user_errors
 def lint(session: nox.Session) -> None:
     """Check the code with ruff (lint and format) and mypy."""
-    helper = tools(session)
-    workflows.locked_pins(PROJECT, helper, PROJECT.python, lock_if_missing=True)
-    workflows.install_lock(
-        helper,
-        env_python(Path(session.virtualenv.location)),
-        dev_lock_path(PROJECT, PROJECT.python),
-        PROJECT,
-    )
+    install_dev_lock(session, PROJECT.python)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

@@ -217,12 +217,14 @@ def ensure_lock(
     return locks.verify_lock(project, target)
 
 
-def locked_pins(
-    project: Project, tools: Tools, python: str, lock_if_missing: bool
-) -> list[locks.Pin]:
-    """The pins of the dev lock for ``python`` (for the nox environments of the matrix)."""
+def install_dev_lock(project: Project, tools: Tools, python: str, venv_python: Path) -> None:
+    """Sync a nox session's venv to the dev lock of ``python`` (for tests and lint).
+
+    The lock is compiled first when there is none, and refused when it is stale or edited.
+    """
     target = dev_target(project, python)
-    return locks.parse_pins(target.output, ensure_lock(project, tools, target, lock_if_missing))
+    locks.parse_pins(target.output, ensure_lock(project, tools, target, lock_if_missing=True))
+    install_lock(tools, venv_python, target.output, project)
 
 
 # --- environments --------------------------------------------------------------------

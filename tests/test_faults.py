@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import bake, nox_env, run_nox
+from conftest import bake, edited, nox_env, run_nox
 from envlock import locks
 from envlock.settings import load_project
 
@@ -191,14 +191,9 @@ def test_second_session_refuses_while_a_rebuild_runs(tmp_path: Path, marked: Pat
 
 
 def test_impossible_pin_leaves_the_locks_unchanged(project: Path):
-    requirements = project / "requirements.in"
-    original = requirements.read_text()
     before = {p.name: p.read_bytes() for p in project.glob("requirements*.txt")}
-    requirements.write_text(original + "python-dotenv==0.0.0.1\n")
-    try:
+    with edited(project / "requirements.in", lambda text: text + "python-dotenv==0.0.0.1\n"):
         result = run_nox(project, "-s", "lock", check=False)
-    finally:
-        requirements.write_text(original)
     assert result.returncode != 0
     assert "`uv pip compile` failed" in result.stdout
     assert {p.name: p.read_bytes() for p in project.glob("requirements*.txt")} == before
@@ -207,13 +202,11 @@ def test_impossible_pin_leaves_the_locks_unchanged(project: Path):
 
 @pytest.mark.parametrize("session", ["setup", "rebuild"])
 def test_hand_edited_lock_is_refused_before_installing(project: Path, session: str):
-    lock = project / "requirements-dev.txt"
-    original = lock.read_text()
-    lock.write_text(re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, original, count=3))
-    try:
+    def change_three_hashes(text: str) -> str:
+        return re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text, count=3)
+
+    with edited(project / "requirements-dev.txt", change_three_hashes):
         result = run_nox(project, "-s", session, check=False)
-    finally:
-        lock.write_text(original)
     assert result.returncode != 0
     assert "requirements-dev.txt was edited by hand or is damaged" in result.stdout
     assert "nox -s lock" in result.stdout

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import bake, load_toml, nox_env, run_nox
+from conftest import bake, edited, load_toml, nox_env, run_nox
 from envlock import locks, pythons
 from envlock.settings import load_project
 
@@ -162,13 +162,8 @@ def test_failing_rebuild_keeps_the_old_env(project: Path):
 
 
 def test_stale_lock_stops_setup_and_keeps_the_env(project: Path):
-    requirements = project / "requirements.in"
-    original = requirements.read_text()
-    requirements.write_text(original + "six\n")
-    try:
+    with edited(project / "requirements.in", lambda text: text + "six\n"):
         result = run_nox(project, "-s", "setup", check=False)
-    finally:
-        requirements.write_text(original)
     assert result.returncode != 0
     assert (
         "requirements-dev.txt is out of date with the *.in files: run `nox -s lock`"

@@ -174,8 +174,35 @@ def test_doctor_reports_env_problems_and_a_missing_env(tmp_path: Path):
     assert ".env lacks API_TOKEN, LOG_LEVEL" in problems["secrets and .env"]
 
 
+# What a project of each preset imports first; mypy (strict) must accept it as it is.
+PRESET_IMPORTS = {
+    "none": ["dotenv"],
+    "ml": ["matplotlib.pyplot", "numpy", "pandas", "sklearn.linear_model"],
+    "nlp": ["tokenizers", "transformers"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(PRESET_IMPORTS))
+def set_up(request, tmp_path_factory) -> tuple[Path, str]:
+    """A venv bake of each preset that installs here (dl needs gigabytes of torch, conda a
+    solver), after a real `nox -s setup`."""
+    made = bake(tmp_path_factory.mktemp(f"hooks-{request.param}") / "out", preset=request.param)
+    run_nox(made, "-s", "setup")
+    return made, request.param
+
+
 @pytest.mark.slow
-def test_pre_commit_passes_offline_on_a_fresh_bake_and_catches_problems(project: Path, tmp_path):
+def test_pre_commit_runs_every_hook_offline_after_setup_and_catches_problems(
+    set_up: tuple[Path, str], tmp_path
+):
+    project, preset = set_up
+    package = next(p for p in (project / "src").iterdir() if p.is_dir())
+    imports = PRESET_IMPORTS[preset]
+    (package / "uses_preset.py").write_text(
+        '"""The preset\'s packages, as a project would import them."""\n\n'
+        + "".join(f"import {name}\n" for name in sorted(imports))
+        + f"\n__all__ = {sorted({name.split('.')[0] for name in imports})!r}\n".replace("'", '"')
+    )
     offline = nox_env(
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
         UV_OFFLINE="1",
@@ -194,6 +221,8 @@ def test_pre_commit_passes_offline_on_a_fresh_bake_and_catches_problems(project:
     first = run()
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.count("Passed") == 7
+    assert "skipped" not in first.stdout
+    assert "Success: no issues found" in first.stdout  # mypy ran, with the locked packages
 
     example = project / ".env.example"
     original = example.read_text()
@@ -201,13 +230,18 @@ def test_pre_commit_passes_offline_on_a_fresh_bake_and_catches_problems(project:
     requirements = project / "requirements.in"
     requirements_before = requirements.read_text()
     requirements.write_text(requirements_before + "six\n")
+    broken = package / "broken.py"
+    broken.write_text('"""Wrong."""\n\nimport os\n\n\ndef answer() -> int:\n    return "42"\n')
     try:
         second = run()
     finally:
         example.write_text(original)
         requirements.write_text(requirements_before)
+        broken.unlink()
         git(project, "add", "-A")
     assert second.returncode != 0
+    assert "F401" in second.stdout  # the unused import, found by ruff
+    assert "Incompatible return value type" in second.stdout  # mypy
     assert ".env.example: OPENAI_KEY holds what looks like" in second.stdout
     assert "is out of date with the *.in files" in second.stdout
     assert REAL_LOOKING["OPENAI_KEY"] not in second.stdout

@@ -18,9 +18,11 @@ from conftest import TEMPLATE, bake, load_toml, run_nox
 BIN = Path(sys.executable).parent
 COMBINATIONS = [(m, p) for m in ("venv", "conda") for p in ("none", "ml", "dl", "nlp")]
 # Hooks that run the project's own locked tools from its environment (made by
-# `nox -s setup`, which needs the preset's packages); test_checks.py runs them all after
-# a real setup. Here they are run from this test environment instead.
-ENVIRONMENT_HOOKS = "ruff-check,ruff-format,mypy,locks-fresh"
+# `nox -s setup`, which needs the preset's packages): in a fresh bake they say they are
+# skipped; test_checks.py runs them for real after a real setup. The same tools are run
+# here from this test environment instead (test_ruff_and_mypy).
+ENVIRONMENT_HOOKS = ("ruff check", "ruff format", "mypy", "locks match their inputs")
+SKIPPED = "skipped: the project has no environment (.venv or .conda) yet"
 
 
 def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -88,7 +90,6 @@ def test_pre_commit_runs_offline(fresh: Path, tmp_path: Path):
     env = {
         **os.environ,
         "PRE_COMMIT_HOME": str(tmp_path / "home"),
-        "SKIP": ENVIRONMENT_HOOKS,
         "HTTPS_PROXY": "http://127.0.0.1:9",
         "HTTP_PROXY": "http://127.0.0.1:9",
         "PIP_NO_INDEX": "1",
@@ -103,9 +104,38 @@ def test_pre_commit_runs_offline(fresh: Path, tmp_path: Path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("Passed") == 3
+    assert result.stdout.count("Passed") == 7, result.stdout
+    assert result.stdout.count(SKIPPED) == len(ENVIRONMENT_HOOKS), result.stdout
+    for name in ENVIRONMENT_HOOKS:
+        section = result.stdout.split(name, 1)[1].split("\n\n", 2)[1]
+        assert section.startswith(SKIPPED), (name, result.stdout)
     config = yaml.safe_load((fresh / ".pre-commit-config.yaml").read_text())
     assert [r["repo"] for r in config["repos"]] == ["local"]
+
+
+def test_run_in_venv_skips_only_when_asked_and_only_without_an_environment(tmp_path: Path):
+    made = bake(tmp_path / "out")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "tools/run_in_venv.py", *args],
+            cwd=made,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    skipped = run("--skip-without-env", "ruff", "check")
+    assert skipped.returncode == 0 and skipped.stdout.startswith(SKIPPED)
+    assert len(skipped.stdout.splitlines()) == 1 and "`nox -s setup` makes it" in skipped.stdout
+    asked = run("ruff", "check")
+    assert asked.returncode == 1
+    assert asked.stderr.strip() == (
+        "ruff is not in the project's environment: run `nox -s setup` first"
+    )
+    (made / ".venv" / "bin").mkdir(parents=True)
+    broken = run("--skip-without-env", "ruff", "check")
+    assert broken.returncode == 1 and "run `nox -s setup` first" in broken.stderr
 
 
 def test_run_in_venv_finds_tools_per_platform(tmp_path: Path):

@@ -90,6 +90,14 @@ def test_presets_list_their_packages(tmp_path: Path, preset: str):
         "nlp": {"transformers", "tokenizers"},
     }[preset]
     assert packages == {"python-dotenv"} | expected
+    dev = (project / "requirements-dev.in").read_text().splitlines()
+    stubs = ["pandas-stubs"] if preset == "ml" else []
+    assert dev[2:] == ["-r requirements.in", "pytest", "ruff", "mypy", "pre-commit", *stubs]
+    overrides = load_toml(project / "pyproject.toml")["tool"]["mypy"].get("overrides", [])
+    untyped = {"ml": ["sklearn", "sklearn.*"], "dl": ["torchvision", "torchvision.*"]}
+    assert overrides == (
+        [{"module": untyped[preset], "ignore_missing_imports": True}] if preset in untyped else []
+    )
 
 
 def test_baked_project_passes_ruff(baked: Path):

@@ -30,7 +30,7 @@ FIXTURES = HERE / "fixtures"
 STANDIN = HERE / "standin" / "conda_solver.py"
 PRESET_CONDA_PACKAGES = {
     "none": set(),
-    "ml": {"numpy", "pandas", "scikit-learn", "matplotlib-base"},
+    "ml": {"numpy", "pandas", "scikit-learn", "matplotlib-base", "pandas-stubs"},
     "dl": {"pytorch", "torchvision"},
     "nlp": {"transformers", "tokenizers"},
 }

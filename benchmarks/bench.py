@@ -302,7 +302,7 @@ def verdicts(results: list[Result]) -> list[str]:
             if not (ours and base and ours.seconds and base.seconds):
                 continue
             ratio = ours.median / base.median
-            met = "met" if ratio <= limit else f"MISSED by {ratio / limit:.2f}x"
+            met = "met" if ratio <= limit else f"MISSED, {ratio / limit - 1:.1%} over the target"
             lines.append(
                 f"- {comparison} [{workload}]: `{ours_name}` takes {ratio:.2f}x "
                 f"`{base_name}` (target <= {limit}x): {met}"

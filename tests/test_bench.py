@@ -25,7 +25,7 @@ def test_verdicts_say_met_or_missed_and_by_how_much():
     )
     text = "\n".join(lines)
     assert (
-        "`nox -s setup` takes 2.00x `uv venv + uv pip sync` (target <= 1.3x): MISSED by 1.54x"
+        "`nox -s setup` takes 2.00x `uv venv + uv pip sync` (target <= 1.3x): MISSED, 53.8% over the target"
         in text
     )
     assert "30.0x faster than `python -m venv` + `pip install -r` (target >= 20x): met" in text

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import TEMPLATE, bake, load_toml, run_nox
+from standin.torch_index import build_index
+from standin.torch_index import serve as serve_index
 
 BIN = Path(sys.executable).parent
 COMBINATIONS = [(m, p) for m in ("venv", "conda") for p in ("none", "ml", "dl", "nlp")]
@@ -22,6 +24,7 @@ COMBINATIONS = [(m, p) for m in ("venv", "conda") for p in ("none", "ml", "dl", 
 # skipped; test_checks.py runs them for real after a real setup. The same tools are run
 # here from this test environment instead (test_ruff_and_mypy).
 ENVIRONMENT_HOOKS = ("ruff check", "ruff format", "mypy", "locks match their inputs")
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 SKIPPED = "skipped: the project has no environment (.venv or .conda) yet"
 
 
@@ -173,7 +176,7 @@ def test_torch_variant_reaches_the_lock_settings(tmp_path: Path, manager: str):
     cpu = bake(tmp_path / "cpu", preset="dl", torch_variant="cpu", env_manager=manager)
     cuda = bake(tmp_path / "cuda", preset="dl", torch_variant="cuda", env_manager=manager)
     cpu_settings = load_toml(cpu / "pyproject.toml")["tool"]["envlock"]
-    assert cpu_settings["extra-index-urls"] == ["https://download.pytorch.org/whl/cpu"]
+    assert cpu_settings["extra-index-urls"] == [TORCH_CPU_INDEX]
     assert "extra-index-urls" not in load_toml(cuda / "pyproject.toml")["tool"]["envlock"]
     assert "CPU build" in (cpu / "README.md").read_text()
     if manager == "conda":
@@ -183,6 +186,36 @@ def test_torch_variant_reaches_the_lock_settings(tmp_path: Path, manager: str):
             "pytorch=*=cuda*"
             in yaml.safe_load((cuda / "environment.yml").read_text())["dependencies"]
         )
+
+
+@pytest.mark.slow
+def test_torch_variant_cpu_survives_into_the_lock_and_the_install(tmp_path: Path):
+    """The CPU index is a STAND-IN (tests/standin/torch_index.py) serving torch 2.15.0+cpu on
+    127.0.0.1, since PyTorch's real index is not reachable from the test machines. What is
+    real: the baked setting, uv's resolution against both indexes, the hash-pinned lock and
+    the hash-checked install from it."""
+    made = bake(tmp_path / "out", preset="dl", torch_variant="cpu")
+    build_index(tmp_path / "index", "torch", "2.15.0+cpu")
+    with serve_index(tmp_path / "index") as url:
+        pyproject = made / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(TORCH_CPU_INDEX, url))
+        assert load_toml(pyproject)["tool"]["envlock"]["extra-index-urls"] == [url]
+        run_nox(made, "-s", "setup")
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        text = (made / lock).read_text()
+        assert "\ntorch==2.15.0+cpu \\\n    --hash=sha256:" in text, lock
+        assert "nvidia" not in text, lock  # none of the CUDA wheels
+        assert url not in text, lock  # the index is a setting, not written into the lock
+    venv = str(made / ".venv")
+    listed = subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "list", "--format", "json", "--python", venv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    versions = {p["name"]: p["version"] for p in json.loads(listed.stdout)}
+    assert versions["torch"] == "2.15.0+cpu"
+    assert "torchvision" in versions
 
 
 @pytest.mark.slow

@@ -1,0 +1,78 @@
+"""STAND-IN for PyTorch's CPU wheel index (download.pytorch.org is not reachable from the
+test machines). It serves, on 127.0.0.1, a PEP 503 "simple" index with one project,
+``torch``, holding one wheel whose version carries the ``+cpu`` local label as the real
+CPU builds do. The wheel is pure Python and empty: it is only there to be resolved,
+hash-pinned and installed, never imported for its code.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import http.server
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def build_wheel(folder: Path, name: str, version: str) -> Path:
+    """A minimal valid wheel (METADATA, WHEEL, RECORD and an empty package)."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": b'"""Stand-in: an empty package."""\n',
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        ),
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: standin\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = [record_line(path, data) for path, data in files.items()]
+    files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return wheel
+
+
+def build_index(root: Path, name: str, version: str) -> Path:
+    """``root/simple/<name>/`` with the wheel and its index page (hash in the link)."""
+    project = root / "simple" / name
+    project.mkdir(parents=True)
+    wheel = build_wheel(project, name, version)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (project / "index.html").write_text(
+        f'<html><body><a href="{wheel.name}#sha256={digest}">{wheel.name}</a></body></html>\n'
+    )
+    (root / "simple" / "index.html").write_text(
+        f'<html><body><a href="{name}/">{name}</a></body></html>\n'
+    )
+    return wheel
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(root: Path) -> Iterator[str]:
+    """Serve ``root`` on a free port of 127.0.0.1; yields the index URL (``.../simple``)."""
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -293,6 +293,8 @@ def test_real_pyenv_pythons_are_found():
 )
 def test_paths_per_platform(platform: str, python: str, activate: str):
     assert venvs.env_python(Path(".venv"), platform).as_posix() == python
+    uv = python.replace("python", "uv")
+    assert venvs.env_executable(Path(".venv"), "uv", platform).as_posix() == uv
     assert activate in venvs.activation_commands(".venv", platform).values()
 
 

@@ -47,10 +47,15 @@ print(json.dumps({"markers": markers, "installed": installed, "global_site": glo
 """
 
 
-def env_python(env: Path, platform: str = sys.platform) -> Path:
+def env_executable(env: Path, name: str, platform: str = sys.platform) -> Path:
+    """A program installed in the venv at ``env``: ``Scripts\\<name>.exe`` on Windows."""
     if platform == "win32":
-        return env / "Scripts" / "python.exe"
-    return env / "bin" / "python"
+        return env / "Scripts" / f"{name}.exe"
+    return env / "bin" / name
+
+
+def env_python(env: Path, platform: str = sys.platform) -> Path:
+    return env_executable(env, "python", platform)
 
 
 def activation_commands(env_name: str, platform: str = sys.platform) -> dict[str, str]:

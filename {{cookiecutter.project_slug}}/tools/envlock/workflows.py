@@ -561,7 +561,7 @@ def doctor(project: Project, tools: Tools) -> tuple[bool, list[tuple[str, str, s
 def bootstrap_uv(root: Path, run: Callable[[list[str], dict[str, str]], object]) -> str:
     """Install uv into .nox once, for a nox that came without it."""
     env = root / ".nox" / "envlock-uv"
-    uv = env / ("Scripts/uv.exe" if sys.platform == "win32" else "bin/uv")
+    uv = venvs.env_executable(env, "uv")
     if not uv.exists():
         run([sys.executable, "-m", "venv", str(env)], dict(os.environ))
         run([str(venvs.env_python(env)), "-m", "pip", "install", "--quiet", "uv"], dict(os.environ))

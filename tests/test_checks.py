@@ -201,7 +201,7 @@ def test_pre_commit_runs_every_hook_offline_after_setup_and_catches_problems(
     (package / "uses_preset.py").write_text(
         '"""The preset\'s packages, as a project would import them."""\n\n'
         + "".join(f"import {name}\n" for name in sorted(imports))
-        + f"\n__all__ = {sorted({name.split('.')[0] for name in imports})!r}\n".replace("'", '"')
+        + f"\n__all__ = {json.dumps(sorted({name.split('.')[0] for name in imports}))}\n"
     )
     offline = nox_env(
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),

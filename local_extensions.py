@@ -54,9 +54,17 @@ def py_docstring(value: object) -> str:
     return f'"""{text}"""'
 
 
+def python_matrix(value: object) -> list[str]:
+    """The ``python_versions`` answer as a list, sorted as versions (3.9 before 3.10): the
+    one reading of the matrix for every file that lists it."""
+    versions = str(value).replace(",", " ").split()
+    return sorted(versions, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
+
+
 class QuotingExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["toml_str"] = toml_str
         environment.filters["py_docstring"] = py_docstring
         environment.filters["check_answers"] = check_answers
+        environment.filters["python_matrix"] = python_matrix

@@ -30,7 +30,8 @@ EXPECTED_FILES = [
     "tests/test_config.py",
     "tools/envlock/__init__.py",
     "tools/envlock/locks.py",
-    "tools/envlock/workflows.py",
+    "tools/envlock/setup.py",
+    "tools/envlock/backends/__init__.py",
 ]
 
 
@@ -179,7 +180,7 @@ def test_bake_from_a_git_url(tmp_path: Path):
     git(clone, "add", "-A")
     git(clone, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "t")
     project = bake(tmp_path / "out", template=f"git+file://{clone}")
-    assert (project / "tools" / "envlock" / "workflows.py").is_file()
+    assert (project / "tools" / "envlock" / "setup.py").is_file()
     assert os.access(project / "noxfile.py", os.X_OK)
     assert git(project, "log", "--format=%s").strip() == "Initial project setup"
 

@@ -21,8 +21,11 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, load_toml, nox_env, run_nox
-from envlock import EnvlockError, conda, locks
-from envlock.report import compare
+from envlock import EnvlockError
+from envlock import conda_lock_cli as conda
+from envlock import lockfiles as locks
+from envlock.backends.conda_cli import conda_lock_target
+from envlock.comparison import compare
 from envlock.settings import load_project
 
 HERE = Path(__file__).resolve().parent
@@ -252,7 +255,7 @@ def conda_project(tmp_path: Path) -> Path:
         tmp_path / "out", env_manager="conda", python_version=python, python_versions=python
     )
     settings = load_project(project)
-    target = locks.conda_target(settings)
+    target = conda_lock_target(settings)
     body = (FIXTURES / "conda-lock.yml").read_text()
     target.output.write_text(locks.render_lock(settings, target, body))
     return project

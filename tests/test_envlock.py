@@ -7,9 +7,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from envlock import EnvlockError, engines, locks, pythons, venvs
+from envlock import EnvlockError, engines, env_dirs, fs, layout, pythons
+from envlock import lockfiles as locks
+from envlock.backends.venv import activation_commands
+from envlock.checks import Check, render_table
+from envlock.comparison import compare
 from envlock.dotenv_file import ensure_dotenv
-from envlock.report import compare, render_table
 from envlock.settings import load_project
 
 PYPROJECT = """
@@ -114,7 +117,7 @@ def test_pip_tools_has_a_dev_lock_per_python(tmp_path: Path):
 def test_fresh_lock_gives_its_pins(tmp_path: Path):
     project = make_project(tmp_path)
     target = write_lock(project)
-    pins = locks.check_lock(project, target)
+    pins = locks.trusted_pins(project, target)
     assert [p.name for p in pins] == ["colorama", "numpy", "numpy", "python-dotenv"]
     assert pins[0].hashes == ("sha256:aaaa", "sha256:bbbb")
 
@@ -130,14 +133,14 @@ def test_changed_input_makes_the_lock_stale(tmp_path: Path):
     target = write_lock(project)
     (tmp_path / "requirements.in").write_text("python-dotenv\nnumpy\npandas\n")
     with pytest.raises(EnvlockError, match=r"out of date.*nox -s lock"):
-        locks.check_lock(project, target)
+        locks.trusted_pins(project, target)
 
 
 def test_line_endings_alone_do_not_make_the_lock_stale(tmp_path: Path):
     project = make_project(tmp_path)
     target = write_lock(project)
     (tmp_path / "requirements.in").write_bytes(b"python-dotenv\r\nnumpy\r\n")
-    locks.check_lock(project, target)
+    locks.trusted_pins(project, target)
 
 
 @pytest.mark.parametrize(
@@ -154,7 +157,7 @@ def test_hand_edited_lock_is_refused(tmp_path: Path, edit):
     target = write_lock(project)
     target.output.write_text(edit(target.output.read_text()))
     with pytest.raises(EnvlockError, match=r"requirements-dev.txt .*(edited|damaged|header)"):
-        locks.check_lock(project, target)
+        locks.trusted_pins(project, target)
 
 
 def test_missing_lock_names_the_file_and_the_command(tmp_path: Path):
@@ -162,7 +165,7 @@ def test_missing_lock_names_the_file_and_the_command(tmp_path: Path):
     with pytest.raises(
         EnvlockError, match=r"requirements-dev.txt does not exist: run `nox -s lock`"
     ):
-        locks.check_lock(project, locks.lock_targets(project)[0])
+        locks.trusted_pins(project, locks.lock_targets(project)[0])
 
 
 @pytest.mark.parametrize(
@@ -198,10 +201,10 @@ def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path: Path):
     path.write_text("old\n")
 
     with pytest.raises(TypeError):
-        locks.write_atomically(path, 12345)  # not text: the write fails half-way
+        fs.write_atomically(path, 12345)  # not text: the write fails half-way
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["requirements.txt"]
-    locks.write_atomically(path, "new\n")
+    fs.write_atomically(path, "new\n")
     assert path.read_text() == "new\n"
 
 
@@ -226,7 +229,7 @@ def test_compare_identical_sets_match():
 
 
 def test_table_aligns_columns():
-    table = render_table([("installed = lock", "ok", "8"), ("tests", "FAILED", "")])
+    table = render_table([Check("installed = lock", True, "8"), Check("tests", False)])
     lines = table.splitlines()
     assert lines[0].split() == ["check", "result", "detail"]
     assert lines[2].index("ok") == lines[3].index("FAILED")
@@ -292,10 +295,10 @@ def test_real_pyenv_pythons_are_found():
     ],
 )
 def test_paths_per_platform(platform: str, python: str, activate: str):
-    assert venvs.env_python(Path(".venv"), platform).as_posix() == python
+    assert layout.env_executable(Path(".venv"), "python", platform).as_posix() == python
     uv = python.replace("python", "uv")
-    assert venvs.env_executable(Path(".venv"), "uv", platform).as_posix() == uv
-    assert activate in venvs.activation_commands(".venv", platform).values()
+    assert layout.env_executable(Path(".venv"), "uv", platform).as_posix() == uv
+    assert activate in activation_commands(".venv", platform).values()
 
 
 def test_swap_in_replaces_and_recover_undoes_a_half_swap(tmp_path: Path):
@@ -304,28 +307,28 @@ def test_swap_in_replaces_and_recover_undoes_a_half_swap(tmp_path: Path):
     (env / "old").touch()
     new.mkdir()
     (new / "new").touch()
-    venvs.swap_in(new, env)
+    env_dirs.swap_in(new, env)
     assert [p.name for p in env.iterdir()] == ["new"]
-    assert not new.exists() and not venvs.retired_dir(env).exists()
+    assert not new.exists() and not env_dirs.retired_dir(env).exists()
 
     # Interrupted between the two renames: only the retired copy is left.
-    env.rename(venvs.retired_dir(env))
-    venvs.staging_dir(env).mkdir()
-    venvs.recover(env)
+    env.rename(env_dirs.retired_dir(env))
+    env_dirs.staging_dir(env).mkdir()
+    env_dirs.recover(env)
     assert [p.name for p in env.iterdir()] == ["new"]
-    assert not venvs.staging_dir(env).exists()
+    assert not env_dirs.staging_dir(env).exists()
 
 
 def test_state_says_whether_an_env_is_current(tmp_path: Path):
     env = tmp_path / ".venv"
-    fake_python(venvs.env_python(env))
-    python = venvs.env_python(env)
-    assert not venvs.is_current(env, {"lock": "a"}, python)
-    venvs.write_state(env, {"lock": "a"})
-    assert venvs.is_current(env, {"lock": "a"}, python)
-    assert not venvs.is_current(env, {"lock": "b"}, python)
+    fake_python(layout.env_executable(env, "python"))
+    python = layout.env_executable(env, "python")
+    assert not env_dirs.is_current(env, {"lock": "a"}, python)
+    env_dirs.write_state(env, {"lock": "a"})
+    assert env_dirs.is_current(env, {"lock": "a"}, python)
+    assert not env_dirs.is_current(env, {"lock": "b"}, python)
     python.unlink()
-    assert not venvs.is_current(env, {"lock": "a"}, python)
+    assert not env_dirs.is_current(env, {"lock": "a"}, python)
 
 
 # --- .env --------------------------------------------------------------------------------

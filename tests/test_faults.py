@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, edited, nox_env, run_nox
-from envlock import locks
+from envlock import lockfiles as locks
 from envlock.settings import load_project
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, edited, load_toml, nox_env, run_nox
-from envlock import locks, pythons
+from envlock import lockfiles as locks
+from envlock import pythons
 from envlock.settings import load_project
 
 pytestmark = pytest.mark.slow
@@ -84,7 +85,7 @@ def test_setup_locks_installs_and_creates_the_env(project: Path):
     )
     names = {p["name"].lower() for p in listed}
     settings = load_project(project)
-    pins = locks.check_lock(settings, locks.lock_targets(settings)[0])
+    pins = locks.trusted_pins(settings, locks.lock_targets(settings)[0])
     environment = {
         "python_version": "3.12",
         "python_full_version": "3.12.1",

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 # /// script
-# dependencies = ["nox>=2025.5.1"]
+# dependencies = ["nox>=2025.5.1", "packaging>=23", "tomli>=2; python_version < '3.11'"]
 # ///
 """Sessions that set up, lock, test and rebuild this project's environment.
 
-Settings (main Python, matrix, lock engine) live in pyproject.toml under [tool.envlock];
-the logic behind each session is in tools/envlock.
+Settings (main Python, matrix, lock engine) live in pyproject.toml under [tool.envlock].
+Each session's whole logic is one module of tools/envlock, which the template updates
+(`cruft update`): customise with the lists below instead of editing it.
+
+    setup: envlock/setup.py      lock: envlock/lock.py        rebuild: envlock/rebuild.py
+    doctor: envlock/doctor.py    hooks: envlock/hooks.py      matrix: envlock/matrix.py
+    tests, lint: envlock/dev_install.py (their venvs)
+
+What differs between a venv and a conda prefix is in envlock/backends/.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import nox
@@ -22,23 +30,43 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from envlock import EnvlockError, workflows
-from envlock.report import render_table
+from envlock import EnvlockError
+from envlock.checks import Check, render_table, summary_json
+from envlock.context import Context, Extensions, bootstrap_uv
+from envlock.dev_install import install_dev_lock
+from envlock.doctor import diagnose
+from envlock.hooks import install_hooks
+from envlock.layout import env_executable
+from envlock.lock import compile_locks
+from envlock.matrix import set_matrix
+from envlock.rebuild import rebuild_environment
 from envlock.runner import run_streaming
-from envlock.settings import load_project
-from envlock.venvs import env_python
+from envlock.settings import Project, load_project
+from envlock.setup import set_up
 
 nox.needs_version = ">=2025.5.1"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.download_python = "never"  # a missing Python is reported, never fetched
+
+# --- Your additions: the library reads these, so it never needs editing ----------------
+# Run with the Python of the rebuilt environment before it replaces the current one; a
+# failed Check keeps the current one (README.md, "Customising the sessions").
+REBUILD_CHECKS: list[Callable[[Path], Check]] = []
+# More rows of `nox -s doctor`, each given the project's settings.
+DOCTOR_CHECKS: list[Callable[[Project], Check]] = []
+# Added to every `uv pip sync` and to the editable install, e.g. ["--link-mode=copy"].
+INSTALLER_ARGS: list[str] = []
+# ----------------------------------------------------------------------------------------
 
 try:
     PROJECT = load_project(ROOT)
 except EnvlockError as error:
     sys.exit(f"noxfile: {error}")
 
+SessionFunction = Callable[[nox.Session], None]
 
-def user_errors(session_function):
+
+def user_errors(session_function: SessionFunction) -> SessionFunction:
     """Turn an EnvlockError into nox's one-line session failure."""
 
     @functools.wraps(session_function)
@@ -51,40 +79,32 @@ def user_errors(session_function):
     return wrapper
 
 
-def find_uv(session: nox.Session) -> str:
-    """The uv that nox uses, or one installed into .nox the first time it is needed."""
+def context(session: nox.Session) -> Context:
+    """What the library needs from a session: run, log, uv, and the additions above."""
+
+    def run(argv: list[str], env: Mapping[str, str]) -> None:
+        session.log(shlex.join(argv))
+        run_streaming(argv, env)
+
     has_uv, uv, _ = nox.virtualenv.find_uv()
-    if has_uv:
-        return uv
-    session.log("uv not found next to nox: installing it into .nox once")
-    return workflows.bootstrap_uv(ROOT, lambda argv, env: run_command(session, argv, env))
+    if not has_uv:
+        session.log("uv not found next to nox: installing it into .nox once")
+        uv = bootstrap_uv(ROOT, run)
+    extensions = Extensions(REBUILD_CHECKS, DOCTOR_CHECKS, INSTALLER_ARGS)
+    return Context(run=run, log=session.log, uv=uv, extensions=extensions)
 
 
-def run_command(session: nox.Session, argv: list[str], env: dict[str, str]) -> None:
-    """Run a command of the envlock steps: shown like nox's own, failures in one line."""
-    session.log(shlex.join(argv))
-    run_streaming(argv, env)
-
-
-def tools(session: nox.Session) -> workflows.Tools:
-    return workflows.Tools(
-        run=lambda argv, env: run_command(session, argv, env),
-        log=session.log,
-        uv=find_uv(session),
-    )
-
-
-def install_dev_lock(session: nox.Session, python: str) -> None:
+def sync_session_venv(session: nox.Session, python: str) -> None:
     """Sync the session's own venv to the dev lock of its Python (locking first if none)."""
-    venv_python = env_python(Path(session.virtualenv.location))
-    workflows.install_dev_lock(PROJECT, tools(session), python, venv_python)
+    venv_python = env_executable(Path(session.virtualenv.location), "python")
+    install_dev_lock(PROJECT, context(session), python, venv_python)
 
 
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def setup(session: nox.Session) -> None:
     """Create the environment (.venv or .conda) and install the locked dependencies."""
-    for line in workflows.setup(PROJECT, tools(session)):
+    for line in set_up(PROJECT, context(session)):
         session.log(line)
 
 
@@ -92,7 +112,7 @@ def setup(session: nox.Session) -> None:
 @user_errors
 def lock(session: nox.Session) -> None:
     """Compile the *.in files into hash-pinned lock files (-- --upgrade passes through)."""
-    for path in workflows.compile_locks(PROJECT, tools(session), session.posargs):
+    for path in compile_locks(PROJECT, context(session), session.posargs):
         session.log(f"wrote {path.name}")
 
 
@@ -100,7 +120,7 @@ def lock(session: nox.Session) -> None:
 @user_errors
 def tests(session: nox.Session) -> None:
     """Run the tests with the locked dependencies on each Python of the matrix."""
-    install_dev_lock(session, session.python)
+    sync_session_venv(session, str(session.python))
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -108,19 +128,18 @@ def tests(session: nox.Session) -> None:
 @user_errors
 def rebuild(session: nox.Session) -> None:
     """Rebuild the environment from scratch beside the old one; prove it matches the lock."""
-    workflows.rebuild(PROJECT, tools(session), session.posargs)
+    rebuild_environment(PROJECT, context(session), session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def doctor(session: nox.Session) -> None:
     """Check the environment's isolation and the project's secrets (-- --json for CI)."""
-    ok, rows = workflows.doctor(PROJECT, tools(session))
+    ok, checks = diagnose(PROJECT, context(session))
     if "--json" in session.posargs:
-        checks = [{"check": c, "result": r, "detail": d} for c, r, d in rows]
-        print(json.dumps({"ok": ok, "checks": checks}, indent=2))
+        print(json.dumps(summary_json(checks), indent=2))
     else:
-        session.log("doctor:\n" + render_table(rows))
+        session.log("doctor:\n" + render_table(checks))
     if not ok:
         session.error("a check failed (see the table): the detail column says what to do")
 
@@ -129,14 +148,27 @@ def doctor(session: nox.Session) -> None:
 @user_errors
 def hooks(session: nox.Session) -> None:
     """Install the offline pre-commit hooks into .git/hooks (needs `nox -s setup` first)."""
-    session.run(sys.executable, "tools/run_in_venv.py", "pre-commit", "install", external=True)
+    install_hooks(PROJECT, context(session))
+
+
+@nox.session(venv_backend="none", default=False)
+@user_errors
+def matrix(session: nox.Session) -> None:
+    """Change the Pythons of the matrix in every file that lists them (-- 3.11 3.12 ...)."""
+    changed = set_matrix(PROJECT, session.posargs)
+    for path in changed:
+        session.log(f"updated {path.relative_to(ROOT).as_posix()}")
+    if changed:
+        session.log("the locks depend on the matrix: run `nox -s lock`, then `nox -s setup`")
+    else:
+        session.log("every file already lists this matrix: nothing changed")
 
 
 @nox.session(python=PROJECT.python)
 @user_errors
 def lint(session: nox.Session) -> None:
     """Check the code with ruff (lint and format) and mypy."""
-    install_dev_lock(session, PROJECT.python)
+    sync_session_venv(session, PROJECT.python)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

@@ -15,22 +15,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from envlock.layout import find_executable  # tools/ is sys.path[0]; standard library only
+
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = (".venv", ".conda")
 
 
 def find_tool(root: Path, name: str, platform: str = sys.platform) -> Path | None:
     """``name`` from .venv, else from .conda; None when neither has it."""
-    if platform == "win32":
-        folders = [root / ".venv" / "Scripts", root / ".conda" / "Scripts", root / ".conda"]
-        names = [f"{name}.exe", name]
-    else:
-        folders = [root / ".venv" / "bin", root / ".conda" / "bin"]
-        names = [name]
-    for folder in folders:
-        for candidate in names:
-            if (folder / candidate).is_file():
-                return folder / candidate
+    for env in ENVIRONMENTS:
+        found = find_executable(root / env, name, platform)
+        if found:
+            return found
     return None
 
 
@@ -59,7 +55,15 @@ def main(argv: list[str]) -> int:
         )
         return 1
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tools")}
-    return subprocess.run([str(executable), *argv[1:]], env=env, check=False).returncode
+    try:
+        return subprocess.run([str(executable), *argv[1:]], env=env, check=False).returncode
+    except OSError as error:  # e.g. the environment's Python behind the script is broken
+        print(
+            f"cannot run {executable} ({error.strerror or error}): "
+            "run `nox -s setup` to build the environment again",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

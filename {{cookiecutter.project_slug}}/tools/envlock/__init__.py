@@ -1,8 +1,19 @@
-"""Helpers behind the project's noxfile: settings, locks, interpreters and environments.
+"""envlock: the library behind this project's noxfile (locks, environments, checks).
 
-Everything here is plain Python (standard library and ``packaging``) so that it can be
-read, linted and unit-tested on its own; the noxfile only wires it to nox sessions.
+It came with the project template and is updated with it (`cruft update`): do not edit
+these files, or every template update becomes a merge. Customise in ``noxfile.py``
+instead: its ``REBUILD_CHECKS``, ``DOCTOR_CHECKS`` and ``INSTALLER_ARGS`` are passed in
+here. Everything here is plain typed Python (the standard library, ``packaging``, and
+``tomli`` on Python < 3.11).
+
+Where each session's logic lives: ``lock`` (nox -s lock), ``setup``, ``rebuild``,
+``doctor``, ``hooks``, ``dev_install`` (the venvs of tests and lint), ``matrix``. What
+differs between a venv and a conda prefix is in ``backends``.
 """
+
+__all__ = ["EnvlockError", "__version__"]
+
+__version__ = "2.0.0"
 
 
 class EnvlockError(Exception):

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from envlock.locks import LockTarget
+from envlock.lockfiles import LockTarget
+
+__all__ = [
+    "check_argv",
+    "editable_argv",
+    "index_args",
+    "isolated_pip_env",
+    "pip_compile_argv",
+    "sync_argv",
+    "uv_compile_argv",
+    "uv_env",
+    "venv_argv",
+]
 
 # Options of pip's own configuration that would make a lock depend on this machine.
 PIP_MACHINE_SETTINGS = (
@@ -85,29 +97,52 @@ def venv_argv(uv: str, interpreter: Path, env: Path) -> list[str]:
     return [uv, "venv", "--quiet", "--relocatable", "--python", str(interpreter), str(env)]
 
 
-def index_args(urls: tuple[str, ...]) -> list[str]:
+def index_args(urls: Sequence[str]) -> list[str]:
     """The project's extra indexes (``extra-index-urls``), for locking and installing alike."""
     return [f"--extra-index-url={url}" for url in urls]
 
 
-def sync_argv(uv: str, python: Path | str, lock: Path, indexes: tuple[str, ...] = ()) -> list[str]:
-    """Make an environment hold exactly the lock's packages, every one hash-checked."""
+def sync_argv(
+    uv: str,
+    python: Path | str,
+    lock: Path,
+    indexes: Sequence[str] = (),
+    installer_args: Sequence[str] = (),
+) -> list[str]:
+    """Make an environment hold exactly the lock's packages, every one hash-checked.
+
+    ``installer_args``: the noxfile's ``INSTALLER_ARGS``, for every install.
+    """
     return [
         uv,
         "pip",
         "sync",
         "--require-hashes",
         *index_args(indexes),
+        *installer_args,
         "--python",
         str(python),
         str(lock),
     ]
 
 
-def editable_argv(uv: str, python: Path | str, root: Path) -> list[str]:
+def editable_argv(
+    uv: str, python: Path | str, root: Path, installer_args: Sequence[str] = ()
+) -> list[str]:
     """Install the project itself, editable, without touching its locked dependencies."""
-    return [uv, "pip", "install", "--no-deps", "--python", str(python), "--editable", str(root)]
+    return [
+        uv,
+        "pip",
+        "install",
+        "--no-deps",
+        *installer_args,
+        "--python",
+        str(python),
+        "--editable",
+        str(root),
+    ]
 
 
 def check_argv(uv: str, python: Path | str) -> list[str]:
+    """Whether the installed distributions' requirements are consistent."""
     return [uv, "pip", "check", "--python", str(python)]

@@ -1,14 +1,27 @@
-"""Running the sessions' commands: output shown as it comes, a failure told in one line."""
+"""Running commands: streamed with a failure told in one line, queried for JSON, or run
+quietly for a yes/no answer. A program that cannot even start (missing, not executable,
+a broken interpreter behind it) is an EnvlockError too, never a traceback."""
 
 from __future__ import annotations
 
 import collections
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from envlock import EnvlockError
+
+__all__ = [
+    "cannot_start",
+    "command_name",
+    "command_passes",
+    "explain_failure",
+    "query_json",
+    "quiet_check",
+    "run_streaming",
+]
 
 HASH_SIGNS = ("hash mismatch", "hashes do not match", "do not match the hashes")
 NETWORK_SIGNS = (
@@ -65,14 +78,18 @@ def run_streaming(
     If this is interrupted (Ctrl-C, or SIGTERM while an environment is being changed),
     the command is stopped too before the interruption goes on.
     """
-    process = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=dict(env) if env is not None else None,
-        text=True,
-        errors="replace",
-    )
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            text=True,
+            errors="replace",
+        )
+    except OSError as error:
+        raise cannot_start(argv, error) from None
+    assert process.stdout is not None  # stdout=PIPE
     tail: collections.deque[str] = collections.deque(maxlen=300)
     try:
         for line in process.stdout:
@@ -90,3 +107,52 @@ def run_streaming(
         process.stdout.close()
     if returncode != 0:
         raise EnvlockError(explain_failure(argv, returncode, "".join(tail)))
+
+
+def cannot_start(argv: list[str], error: OSError) -> EnvlockError:
+    """The one line for a program that did not start at all."""
+    return EnvlockError(
+        f"cannot run {argv[0]} ({error.strerror or error}): if it is in the project's "
+        "environment, rebuild that with `nox -s setup`"
+    )
+
+
+def query_json(argv: list[str], env: Mapping[str, str] | None = None) -> object:
+    """Run a command that prints JSON, and return what it printed."""
+    try:
+        result = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env=None if env is None else dict(env),
+            check=False,
+        )
+    except OSError as error:
+        raise cannot_start(argv, error) from None
+    if result.returncode != 0:
+        raise EnvlockError(f"{Path(argv[0]).name} failed: {result.stderr.strip() or result.stdout}")
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        raise EnvlockError(
+            f"{command_name(argv)} printed something that is not JSON: {result.stdout[:200]!r}"
+        ) from None
+
+
+def quiet_check(argv: list[str]) -> tuple[bool, str]:
+    """Whether a command passes, and the first lines it printed (for a table's detail)."""
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except OSError as error:
+        return False, str(cannot_start(argv, error))
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return result.returncode == 0, "; ".join(lines[:3])
+
+
+def command_passes(argv: list[str], cwd: Path | None = None) -> bool:
+    """Run a verification command with its output shown; whether it passed."""
+    try:
+        return subprocess.run(argv, cwd=cwd, check=False).returncode == 0
+    except OSError as error:
+        print(cannot_start(argv, error), file=sys.stderr)
+        return False

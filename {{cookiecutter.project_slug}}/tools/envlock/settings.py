@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
+from typing import TypeVar
 
 from envlock import EnvlockError
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ImportError:  # Python < 3.11: nox itself depends on tomli there.
-    import tomli as tomllib
+else:  # declared for Python < 3.11 in the noxfile's script metadata and the dev lock
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = ["ENGINES", "ENV_MANAGERS", "Project", "load_project", "version_key"]
+
+T = TypeVar("T")
 
 ENGINES = ("uv", "pip-tools")
 ENV_MANAGERS = ("venv", "conda")
@@ -48,11 +54,6 @@ class Project:
     def venv(self) -> Path:
         return self.root / ".venv"
 
-    @property
-    def env_dir(self) -> Path:
-        """The project's main environment: .venv, or the conda prefix."""
-        return self.conda_prefix if self.env_manager == "conda" else self.venv
-
 
 def version_key(version: str) -> tuple[int, ...]:
     """Sort key for versions such as ``3.9`` and ``3.12``."""
@@ -72,7 +73,7 @@ def load_project(root: Path) -> Project:
     if not isinstance(table, dict):
         raise EnvlockError(f"{pyproject} has no [tool.envlock] table: add one (see README)")
 
-    def get(key: str, kind: type, default: object = None) -> object:
+    def get(key: str, kind: type[T], default: T | None = None) -> T:
         value = table.get(key, default)
         if not isinstance(value, kind):
             raise EnvlockError(
@@ -109,5 +110,5 @@ def load_project(root: Path) -> Project:
         conda_lock=root / get("conda-lock-file", str, "conda-lock.yml"),
         conda_prefix=root / get("conda-prefix", str, ".conda"),
         conda_solver=get("conda-solver", str, "") or None,
-        extra_index_urls=tuple(get("extra-index-urls", list, [])),
+        extra_index_urls=tuple(str(url) for url in get("extra-index-urls", list, [])),
     )

@@ -1,14 +1,13 @@
-"""Comparing an environment with its lock, and the rebuild report."""
+"""Comparing the distributions an environment holds with the ones its lock says."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
 from packaging.utils import canonicalize_name
 
-from envlock.locks import write_atomically
+__all__ = ["Comparison", "compare"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +32,9 @@ class Comparison:
         return lines
 
 
-def compare(locked: dict[str, str], installed: dict[str, str], ignore: set[str]) -> Comparison:
+def compare(
+    locked: Mapping[str, str], installed: Mapping[str, str], ignore: Iterable[str]
+) -> Comparison:
     """Compare by canonical name; ``ignore`` holds names that are not locked on purpose
     (the project itself, installed editable)."""
     ignored = {canonicalize_name(n) for n in ignore}
@@ -44,18 +45,3 @@ def compare(locked: dict[str, str], installed: dict[str, str], ignore: set[str])
         extra={n: v for n, v in have.items() if n not in want and n not in ignored},
         different={n: (v, have[n]) for n, v in want.items() if n in have and have[n] != v},
     )
-
-
-def render_table(rows: list[tuple[str, str, str]]) -> str:
-    """A plain three-column table: check, result, detail."""
-    headers = ("check", "result", "detail")
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(3)]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [headers, tuple("-" * w for w in widths), *rows]
-    ]
-    return "\n".join(lines)
-
-
-def write_report(path: Path, report: dict) -> None:
-    write_atomically(path, json.dumps(report, indent=2, sort_keys=True) + "\n")

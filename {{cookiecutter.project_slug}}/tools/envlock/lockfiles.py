@@ -1,7 +1,8 @@
-"""Lock files: which ones a project has, their header, and whether they can be trusted.
+"""Lock files: which pip locks a project has, their header, and whether they can be trusted.
 
-A lock is a pip-tools format requirements file with hashes. The header written above
-the engine's output records two digests: one of the inputs it was compiled from (so a
+A pip lock is a pip-tools format requirements file with hashes; a conda lock (its target
+made by a conda backend) is the conda tool's own file. The header written above the
+engine's output records two digests: one of the inputs it was compiled from (so a
 changed input makes the lock stale) and one of the body (so a hand edit is caught before
 anything is installed from it).
 """
@@ -10,17 +11,39 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
-import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from envlock import EnvlockError
+from envlock.fs import write_atomically
 from envlock.settings import Project
+
+if TYPE_CHECKING:
+    from envlock.context import Context
+
+__all__ = [
+    "LockCommand",
+    "LockTarget",
+    "Pin",
+    "compile_into_place",
+    "dev_lock_path",
+    "dev_target",
+    "inputs_digest",
+    "lock_targets",
+    "parse_pins",
+    "pins_for_environment",
+    "render_lock",
+    "runtime_lock_path",
+    "split_lock",
+    "trusted_body",
+    "trusted_pins",
+]
 
 DIGEST_LINE = re.compile(
     r"^# envlock: inputs=sha256:(?P<inputs>[0-9a-f]{64}) body=sha256:(?P<body>[0-9a-f]{64})$"
@@ -39,6 +62,7 @@ class LockTarget:
     constraint: Path | None = None
     engine: str = "uv"
     inputs: tuple[Path, ...] = ()
+    conda: bool = False  # a conda lock: from environment.yml, pip's index settings aside
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,45 +91,42 @@ def lock_targets(project: Project, pythons: list[str] | None = None) -> list[Loc
     on. pip-compile resolves only for the Python it runs on, so with pip-tools each Python
     of the matrix gets its own dev lock, and the runtime lock is for the main Python.
     """
+
+    def target(
+        source: Path, output: Path, python: str, universal: bool, constraint: Path | None = None
+    ) -> LockTarget:
+        return LockTarget(
+            source, output, python, universal, constraint, project.lock_engine, project.inputs
+        )
+
     dev = project.dev_requirements
     runtime = project.requirements
-    same = {"engine": project.lock_engine, "inputs": project.inputs}
     if project.lock_engine == "uv":
         dev_lock = dev_lock_path(project, project.python)
         return [
-            LockTarget(dev, dev_lock, project.min_python, universal=True, **same),
-            LockTarget(
-                runtime, runtime_lock_path(project), project.min_python, True, dev_lock, **same
-            ),
+            target(dev, dev_lock, project.min_python, universal=True),
+            target(runtime, runtime_lock_path(project), project.min_python, True, dev_lock),
         ]
-    targets = []
+    targets: list[LockTarget] = []
     for python in pythons or project.matrix:
         dev_lock = dev_lock_path(project, python)
-        targets.append(LockTarget(dev, dev_lock, python, universal=False, **same))
+        targets.append(target(dev, dev_lock, python, universal=False))
         if python == project.python:
-            targets.append(
-                LockTarget(runtime, runtime_lock_path(project), python, False, dev_lock, **same)
-            )
+            targets.append(target(runtime, runtime_lock_path(project), python, False, dev_lock))
     return targets
 
 
-def conda_target(project: Project) -> LockTarget:
-    """conda-lock.yml, from environment.yml, for the platforms environment.yml lists."""
-    return LockTarget(
-        project.environment,
-        project.conda_lock,
-        project.python,
-        universal=True,
-        engine="conda-lock",
-        inputs=(project.environment,),
-    )
+def dev_target(project: Project, python: str) -> LockTarget:
+    """The dev lock target that a Python of the matrix installs."""
+    output = dev_lock_path(project, python)
+    return next(t for t in lock_targets(project, [python]) if t.output == output)
 
 
 def inputs_digest(project: Project, target: LockTarget) -> str:
     """Digest of everything that decides a lock's content."""
     digest = hashlib.sha256()
     digest.update(f"engine={target.engine}\npython={target.python}\n".encode())
-    if target.engine != "conda-lock":
+    if not target.conda:
         digest.update("".join(f"index={url}\n" for url in project.extra_index_urls).encode())
     for path in target.inputs:
         try:
@@ -123,7 +144,7 @@ def body_digest(body: str) -> str:
 def render_lock(project: Project, target: LockTarget, body: str) -> str:
     """The lock file's text: our header, then the engine's output unchanged."""
     rel = target.source.relative_to(project.root).as_posix()
-    if target.engine == "conda-lock":
+    if target.conda:
         scope, change = f"the platforms listed in {rel}", rel
     elif target.universal:
         scope, change = (
@@ -153,9 +174,10 @@ def split_lock(text: str) -> tuple[re.Match[str] | None, str]:
     return None, text
 
 
-def logical_lines(body: str) -> list[str]:
+def _logical_lines(body: str) -> list[str]:
     """Requirement lines with backslash continuations joined and comments removed."""
-    lines, current = [], ""
+    lines: list[str] = []
+    current = ""
     for raw in body.splitlines():
         line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
         if line.endswith("\\"):
@@ -172,8 +194,8 @@ def logical_lines(body: str) -> list[str]:
 
 def parse_pins(path: Path, body: str) -> list[Pin]:
     """Every ``name==version`` line of a lock, with its marker and hashes."""
-    pins = []
-    for line in logical_lines(body):
+    pins: list[Pin] = []
+    for line in _logical_lines(body):
         if line.startswith("-"):
             raise EnvlockError(
                 f"{path.name} has an option line ({line.split()[0]}) that a portable lock "
@@ -205,7 +227,7 @@ def parse_pins(path: Path, body: str) -> list[Pin]:
     return pins
 
 
-def verify_lock(project: Project, target: LockTarget) -> str:
+def trusted_body(project: Project, target: LockTarget) -> str:
     """Return the lock's body, or raise when it is missing, hand-edited or stale."""
     path = target.output
     try:
@@ -224,34 +246,50 @@ def verify_lock(project: Project, target: LockTarget) -> str:
             "match its header): run `nox -s lock`"
         )
     if match["inputs"] != inputs_digest(project, target):
-        changed = "the *.in files" if target.engine != "conda-lock" else target.source.name
+        changed = target.source.name if target.conda else "the *.in files"
         raise EnvlockError(f"{path.name} is out of date with {changed}: run `nox -s lock`")
     return body
 
 
-def check_lock(project: Project, target: LockTarget) -> list[Pin]:
-    """The pins of a pip lock that passed ``verify_lock``."""
-    return parse_pins(target.output, verify_lock(project, target))
+def trusted_pins(project: Project, target: LockTarget) -> list[Pin]:
+    """The pins of a pip lock that passed ``trusted_body``."""
+    return parse_pins(target.output, trusted_body(project, target))
 
 
-def pins_for_environment(pins: list[Pin], environment: dict[str, str]) -> dict[str, str]:
+def pins_for_environment(pins: list[Pin], environment: Mapping[str, str]) -> dict[str, str]:
     """The ``{name: version}`` that the lock installs into an environment with these markers."""
-    selected = {}
+    selected: dict[str, str] = {}
     for pin in pins:
         if pin.marker is None or pin.marker.evaluate(environment):
             selected[pin.name] = pin.version
     return selected
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+# Given the scratch file to write, the command that compiles a lock and its environment.
+LockCommand = Callable[[Path], tuple[list[str], dict[str, str]]]
+
+
+def compile_into_place(
+    project: Project,
+    ctx: Context,
+    target: LockTarget,
+    command: LockCommand,
+    keep_pins: bool = True,
+) -> Path:
+    """Compile one lock into a scratch file, then put it in place in one rename.
+
+    The scratch file starts as the old lock (without our header) because the engines
+    keep the versions they find there unless told to upgrade (``keep_pins=False``: start
+    afresh). Returns the lock's path; on failure the old lock is left as it was.
+    """
+    scratch = target.output.with_name(f".{target.output.name}.compiling")
+    if keep_pins and target.output.exists():
+        scratch.write_text(split_lock(target.output.read_text(encoding="utf-8"))[1], "utf-8")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        argv, env = command(scratch)
+        ctx.timed(f"locking {target.output.name}", lambda: ctx.run(argv, env))
+        body = scratch.read_text(encoding="utf-8")
+        write_atomically(target.output, render_lock(project, target, body))
+    finally:
+        scratch.unlink(missing_ok=True)
+    return target.output

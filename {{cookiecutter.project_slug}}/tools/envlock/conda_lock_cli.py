@@ -1,14 +1,15 @@
-"""Conda environments: the solver on PATH, conda-lock's command lines, and comparing a
-prefix with conda-lock.yml.
+"""Conda through conda-lock's command line: the solver on PATH, conda-lock's command
+lines, and reading conda-lock.yml (the backend that uses them is ``backends.conda_cli``).
 
-The comparison reads the lock with conda-lock's own parser, so this module's
-``__main__`` runs in the environment where conda-lock is installed (``.nox/conda-lock``),
-not in nox's.
+The lock is read with conda-lock's own parser, so this module's ``__main__`` runs in the
+environment where conda-lock is installed (``.nox/conda-lock``), not in nox's: it
+imports nothing but the standard library, ``envlock`` itself and conda-lock.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import platform as platform_module
@@ -16,8 +17,25 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from envlock import EnvlockError
+
+__all__ = [
+    "NO_SOLVER",
+    "SOLVERS",
+    "Solver",
+    "activation_command",
+    "build_of",
+    "conda_subdir",
+    "find_solver",
+    "install_argv",
+    "list_argv",
+    "listed_packages",
+    "lock_argv",
+    "locked_packages",
+    "update_args",
+]
 
 SOLVERS = ("micromamba", "mamba", "conda")
 NO_SOLVER = (
@@ -32,7 +50,7 @@ class Solver:
     path: str
 
 
-def kind_of(executable: str) -> str:
+def _kind_of(executable: str) -> str:
     name = Path(executable).name.lower().removesuffix(".exe").removesuffix(".bat")
     return name if name in SOLVERS else "conda"
 
@@ -47,7 +65,7 @@ def find_solver(forced: str | None, environ: Mapping[str, str] | None = None) ->
     for name in [forced] if forced else SOLVERS:
         found = shutil.which(name, path=path)
         if found:
-            return Solver(kind_of(found), found)
+            return Solver(_kind_of(found), found)
     if forced:
         raise EnvlockError(
             f"conda-solver = {forced!r} in [tool.envlock] is not on PATH: install it, or remove "
@@ -86,7 +104,8 @@ def update_args(pip_style: list[str]) -> tuple[list[str], bool]:
 
     Returns conda-lock's arguments and whether to solve afresh (``--upgrade``).
     """
-    args, fresh, items = [], False, iter(pip_style)
+    args: list[str] = []
+    fresh, items = False, iter(pip_style)
     for item in items:
         if item in ("--upgrade", "-U"):
             fresh = True
@@ -116,12 +135,6 @@ def conda_subdir(system: str | None = None, machine: str | None = None) -> str:
     return f"{os_name}-{arch}"
 
 
-def conda_env_python(prefix: Path, platform: str = sys.platform) -> Path:
-    if platform == "win32":
-        return prefix / "python.exe"
-    return prefix / "bin" / "python"
-
-
 def activation_command(prefix_name: str) -> str:
     return f"conda activate ./{prefix_name}  (micromamba: micromamba activate ./{prefix_name})"
 
@@ -132,23 +145,23 @@ def locked_packages(lockfile: Path, subdir: str) -> dict[str, str]:
     Parsed by conda-lock itself, so v1 and v2 lock files are read the way conda-lock
     reads them.
     """
-    from conda_lock.lockfile import parse_conda_lock_file  # only in the conda-lock env
-
-    lock = parse_conda_lock_file(lockfile)
+    # Only in the conda-lock environment, and untyped: read through Any.
+    lockfile_module: Any = importlib.import_module("conda_lock.lockfile")
+    lock = lockfile_module.parse_conda_lock_file(lockfile)
     if subdir not in lock.metadata.platforms:
         raise EnvlockError(
             f"{lockfile.name} has no packages for {subdir} (it lists "
             f"{', '.join(lock.metadata.platforms)}): add the platform to environment.yml and "
             "run `nox -s lock`"
         )
-    packages = {}
+    packages: dict[str, str] = {}
     for package in lock.package:
         if package.platform != subdir:
             continue
         if package.manager == "conda":
-            packages[package.name] = f"{package.version} {build_of(package.url)}"
+            packages[str(package.name)] = f"{package.version} {build_of(str(package.url))}"
         else:
-            packages[package.name] = package.version
+            packages[str(package.name)] = str(package.version)
     return packages
 
 
@@ -158,19 +171,23 @@ def build_of(url: str) -> str:
     return filename.rsplit("-", 2)[-1]
 
 
-def listed_packages(conda_list: list[dict]) -> dict[str, str]:
+def listed_packages(conda_list: object) -> dict[str, str]:
     """The same shape from ``conda list --json`` output (pip-installed ones: channel pypi)."""
-    packages = {}
+    if not isinstance(conda_list, list):
+        raise EnvlockError("`conda list --json` printed no list: run `nox -s setup` again")
+    packages: dict[str, str] = {}
     for entry in conda_list:
-        if entry.get("channel") == "pypi" or entry.get("build_string", "").startswith("pypi"):
-            packages[entry["name"]] = entry["version"]
+        name, version = str(entry["name"]), str(entry["version"])
+        build = str(entry.get("build_string", ""))
+        if entry.get("channel") == "pypi" or build.startswith("pypi"):
+            packages[name] = version
         else:
-            packages[entry["name"]] = f"{entry['version']} {entry['build_string']}"
+            packages[name] = f"{version} {build}"
     return packages
 
 
 if __name__ == "__main__":
-    # python -m envlock.conda LOCKFILE SUBDIR: print the locked packages as JSON.
+    # python -m envlock.conda_lock_cli LOCKFILE SUBDIR: print the locked packages as JSON.
     try:
         print(json.dumps(locked_packages(Path(sys.argv[1]), sys.argv[2]), sort_keys=True))
     except EnvlockError as error:

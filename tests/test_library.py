@@ -1,0 +1,269 @@
+"""The shape of tools/envlock: backends through their one interface, no session module
+that branches on env-manager, strict typing, the session guard's byte range, the matrix."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_TEMPLATE, bake
+from envlock import EnvlockError, backends, env_dirs, lockfiles, pythons, session_guard
+from envlock.backends.conda_cli import conda_lock_target
+from envlock.context import Context
+from envlock.matrix import parse_matrix, set_matrix
+from envlock.runner import run_streaming
+from envlock.settings import load_project
+from test_conda import FIXTURES, standin_env
+
+LIBRARY = PROJECT_TEMPLATE / "tools" / "envlock"
+SESSION_MODULES = ["lock", "setup", "rebuild", "doctor", "hooks", "dev_install", "matrix"]
+HERE_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+# --- one interface, chosen in one place ----------------------------------------------
+
+
+def test_no_session_module_branches_on_the_env_manager():
+    for name in SESSION_MODULES:
+        tree = ast.parse((LIBRARY / f"{name}.py").read_text())
+        used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        assert "env_manager" not in used, f"{name}.py looks at env_manager"
+        assert "conda_prefix" not in used and "conda_solver" not in used, name
+
+
+def test_backends_are_chosen_in_one_function():
+    mentions = [
+        path.relative_to(LIBRARY).as_posix()
+        for path in LIBRARY.rglob("*.py")
+        if "env_manager" in path.read_text() and path.name != "settings.py"
+    ]
+    assert mentions == ["backends/__init__.py"]
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.13"])
+def test_library_passes_strict_mypy(version: str):
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--python-version", version,
+         "--config-file", os.devnull, "--no-incremental", "tools/envlock"],
+        cwd=PROJECT_TEMPLATE, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def quiet_context(lines: list[str]) -> Context:
+    from uv import find_uv_bin
+
+    def run(argv: list[str], env: object) -> None:
+        run_streaming(argv, env, echo=lines.append)  # type: ignore[arg-type]
+
+    return Context(run=run, log=lines.append, uv=find_uv_bin())
+
+
+@pytest.fixture(params=["venv", "conda"])
+def backend_project(request, tmp_path: Path, monkeypatch):
+    """A bake for this machine's Python with a trusted lock for the backend: the real dev
+    lock for a venv; for conda the fixture conda-lock.yml and the stand-in solver."""
+    project = bake(
+        tmp_path / "out",
+        env_manager=request.param,
+        python_version=HERE_PYTHON,
+        python_versions=HERE_PYTHON,
+    )
+    settings = load_project(project)
+    lines: list[str] = []
+    ctx = quiet_context(lines)
+    if request.param == "conda":
+        for key, value in standin_env(tmp_path, "micromamba").items():
+            monkeypatch.setenv(key, value)
+        target = conda_lock_target(settings)
+        body = (FIXTURES / "conda-lock.yml").read_text()
+        target.output.write_text(lockfiles.render_lock(settings, target, body))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.chdir(project)  # as nox runs the sessions
+    return settings, ctx, lines
+
+
+@pytest.mark.slow
+def test_every_backend_builds_verifies_and_puts_in_place(backend_project):
+    project, ctx, _ = backend_project
+    backend = backends.for_project(project, ctx)
+    assert backend.env_dir.parent == project.root
+    if not backend.main_lock.output.exists():
+        from envlock.lock import compile_locks
+
+        compile_locks(project, ctx, [])
+    lockfiles.trusted_body(project, backend.main_lock)
+    for target in backend.own_lock_targets():
+        lockfiles.trusted_body(project, target)  # the lock check needs no solver
+
+    staging = env_dirs.staging_dir(backend.env_dir)
+    backend.build(staging)
+    python = backend.python(staging)
+    assert pythons.interpreter_problem(python) is None
+    comparison = backends.compare_with_lock(backend, project, staging)
+    assert comparison.matches, comparison.problems()
+    facts = pythons.inspect_env(python)
+    assert all(check.ok for check in backend.isolation_checks(staging, facts))
+
+    state = env_dirs.wanted_state(project, backend.main_lock.output)
+    backend.put_in_place(staging, state)
+    assert not staging.exists()
+    assert env_dirs.is_current(backend.env_dir, state, backend.python(backend.env_dir))
+    assert any(backend.env_dir.name in line for line in backend.activation_lines())
+
+    assert backends.compare_with_lock(backend, project, backend.env_dir).matches
+
+
+def test_every_backend_refuses_a_missing_input_before_any_lock(tmp_path: Path):
+    for manager in ("venv", "conda"):
+        project = load_project(bake(tmp_path / manager, env_manager=manager))
+        backend = backends.for_project(project, quiet_context([]))
+        assert {t.output for t in backend.own_lock_targets()} <= {backend.main_lock.output} | {
+            t.output for t in lockfiles.lock_targets(project)
+        }
+        assert backend.python(backend.env_dir).is_relative_to(backend.env_dir)
+
+
+# --- the session guard, on Windows as well --------------------------------------------
+
+
+class WindowsByteLocks:
+    """STAND-IN for msvcrt.locking (Windows is not available here): mandatory locks of
+    byte ranges, from each handle's current position, shared by every handle."""
+
+    def __init__(self) -> None:
+        self.held: dict[int, int] = {}  # byte offset -> fd holding it
+
+    def lock(self, fd: int) -> None:
+        start = os.lseek(fd, 0, os.SEEK_CUR)
+        wanted = range(start, start + session_guard.LOCKED_BYTES)
+        if any(self.held.get(b, fd) != fd for b in wanted):
+            raise OSError(36, "Resource deadlock avoided")
+        self.held.update(dict.fromkeys(wanted, fd))
+
+    def unlock(self, fd: int) -> None:
+        self.held = {b: owner for b, owner in self.held.items() if owner != fd}
+
+
+def test_guard_locks_the_same_bytes_whatever_the_holder_wrote(tmp_path: Path):
+    locks = WindowsByteLocks()
+    (tmp_path / session_guard.GUARD_FILE).parent.mkdir()
+    # A previous holder left a long text: in append mode the next lock would start there.
+    (tmp_path / session_guard.GUARD_FILE).write_text("x`nox -s rebuild` (process 99999999)")
+    with session_guard.one_session_at_a_time(tmp_path, "setup", locks.lock, locks.unlock):
+        assert set(locks.held) == {0}
+        session_guard._depth = 0  # a second process, as far as the guard can tell
+        try:
+            with (
+                pytest.raises(EnvlockError, match=r"`nox -s setup` \(process \d+\) is changing"),
+                session_guard.one_session_at_a_time(tmp_path, "lock", locks.lock, locks.unlock),
+            ):
+                pass
+        finally:
+            session_guard._depth = 1
+    assert locks.held == {}
+
+
+def test_guard_seeks_to_the_start_before_locking():
+    handle = io.BytesIO(b"\0`nox -s setup` (process 1)")
+    handle.seek(0, io.SEEK_END)
+    positions: list[int] = []
+    handle.fileno = lambda: 0  # type: ignore[method-assign]
+    assert session_guard.try_to_hold(handle, lambda fd: positions.append(handle.tell()))
+    assert positions == [0]
+
+
+# --- the matrix, after a bake ---------------------------------------------------------
+
+
+def test_matrix_is_sorted_as_versions_and_checked():
+    assert parse_matrix(["3.9,3.10", "3.13"], "3.10") == ["3.9", "3.10", "3.13"]
+    with pytest.raises(EnvlockError, match=r"include the main Python 3\.12"):
+        parse_matrix(["3.11"], "3.12")
+    with pytest.raises(EnvlockError, match=r"as X\.Y"):
+        parse_matrix(["three"], "3.12")
+
+
+def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
+    from conftest import load_toml
+
+    project = bake(tmp_path / "out", python_version="3.12", python_versions="3.12, 3.10")
+    changed = set_matrix(load_project(project), ["3.13", "3.12", "3.11"])
+    assert {p.name for p in changed} == {"pyproject.toml", ".python-version", "ci.yml"}
+    pyproject = load_toml(project / "pyproject.toml")
+    assert pyproject["project"]["requires-python"] == ">=3.11"
+    assert [c for c in pyproject["project"]["classifiers"] if c.count(".") == 1] == [
+        f"Programming Language :: Python :: {v}" for v in ("3.11", "3.12", "3.13")
+    ]
+    assert pyproject["tool"]["envlock"]["python-matrix"] == ["3.11", "3.12", "3.13"]
+    assert pyproject["tool"]["mypy"]["python_version"] == "3.11"
+    assert (project / ".python-version").read_text() == "3.12\n3.11\n3.13\n"
+    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+    assert 'python: ["3.11", "3.12", "3.13"]' in ci
+    fresh = bake(tmp_path / "fresh", python_version="3.12", python_versions="3.11, 3.12, 3.13")
+    for name in ("pyproject.toml", ".python-version", ".github/workflows/ci.yml"):
+        assert (project / name).read_text() == (fresh / name).read_text(), name
+    assert set_matrix(load_project(project), ["3.11", "3.12", "3.13"]) == []
+
+
+# --- a broken .venv/bin/python: one line, never a traceback ----------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("breakage", ["dangling-link", "not-executable"])
+def test_broken_venv_python_is_one_line_in_every_session(
+    tmp_path: Path, monkeypatch, breakage: str
+):
+    from envlock.doctor import diagnose
+    from envlock.hooks import install_hooks
+    from envlock.setup import set_up
+
+    project_dir = bake(tmp_path / "out", python_version=HERE_PYTHON, python_versions=HERE_PYTHON)
+    monkeypatch.chdir(project_dir)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    project = load_project(project_dir)
+    lines: list[str] = []
+    ctx = quiet_context(lines)
+    set_up(project, ctx)
+    python = project.venv / "bin" / "python"
+    python.unlink()
+    if breakage == "dangling-link":
+        python.symlink_to(project.venv / "bin" / "no-such-python")
+    else:
+        python.write_text("#!/bin/sh\n")
+        python.chmod(0o644)
+
+    ok, checks = diagnose(project, ctx)
+    assert not ok
+    (failed,) = [c for c in checks if not c.ok]
+    assert failed.name == "environment works"
+    assert "bin/python" in failed.detail and "`nox -s setup`" in failed.detail
+    assert "\n" not in failed.detail
+
+    with pytest.raises(EnvlockError, match=r"bin/python .*`nox -s setup`") as refused:
+        install_hooks(project, ctx)
+    assert "\n" not in str(refused.value)
+
+    lines.clear()
+    set_up(project, ctx)  # builds the environment again instead of trusting it
+    assert any("building .venv again" in line for line in lines), lines
+    assert pythons.interpreter_problem(python) is None
+    assert diagnose(project, ctx)[0], diagnose(project, ctx)[1]
+
+
+def test_hooks_without_a_git_repository_is_one_line(tmp_path: Path, monkeypatch):
+    from envlock.hooks import install_hooks
+
+    project_dir = bake(tmp_path / "out", init_git="no")
+    project = load_project(project_dir)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    with pytest.raises(EnvlockError, match=r"not in a git repository.*`git init`"):
+        install_hooks(project, quiet_context([]))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(EnvlockError, match=r"git is not installed.*install git"):
+        install_hooks(project, quiet_context([]))

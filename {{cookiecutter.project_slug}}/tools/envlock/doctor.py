@@ -1,0 +1,76 @@
+"""`nox -s doctor`: check the environment's isolation and the project's secrets."""
+
+from __future__ import annotations
+
+from envlock import EnvlockError, backends, engines, lockfiles, names, pythons, secret_checks
+from envlock.backends import Backend
+from envlock.checks import Check, all_passed
+from envlock.comparison import compare
+from envlock.context import Context
+from envlock.runner import quiet_check
+from envlock.settings import Project
+
+__all__ = ["diagnose", "isolation_checks"]
+
+
+def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[Check]:
+    """The isolation checks of the existing environment (whose Python runs)."""
+    env = backend.env_dir
+    python = backend.python(env)
+    probes = names.import_probes()
+    facts = pythons.inspect_env(python, sorted(probes))
+    found = backend.packages(env)
+    version = facts.python_version
+    checks = [
+        Check("Python version", version == project.python, f"{version}, expected {project.python}")
+    ]
+    checks += backend.isolation_checks(env, facts)
+    comparison = compare(found.locked, found.installed, ignore={project.distribution})
+    checks.append(Check("installed = lock", comparison.matches, "; ".join(comparison.problems())))
+    checks.append(
+        Check("dependencies consistent", *quiet_check(engines.check_argv(ctx.uv, python)))
+    )
+    locked = names.pypi_names(found.locked)
+    wrong = []
+    for module, distributions in sorted(probes.items()):
+        expected = bool(distributions & locked)
+        importable = facts.importable.get(module, False)
+        if importable and not expected:
+            wrong.append(f"{module} importable but not locked")
+        elif expected and not importable:
+            wrong.append(f"{module} locked but not importable")
+    checks.append(Check("only locked modules import", not wrong, "; ".join(wrong)))
+    return checks
+
+
+def diagnose(project: Project, ctx: Context) -> tuple[bool, list[Check]]:
+    """Every doctor row (the noxfile's ``DOCTOR_CHECKS`` last), and whether all passed."""
+    backend = backends.for_project(project, ctx)
+    env = backend.env_dir
+    target = backend.main_lock
+    checks = []
+    try:
+        lockfiles.trusted_body(project, target)
+    except EnvlockError as error:
+        checks.append(Check("lock trusted", False, str(error)))
+    else:
+        checks.append(Check("lock trusted", True, target.output.name))
+        python = backend.python(env)
+        problem = pythons.interpreter_problem(python)
+        if not env.exists() or (problem and not python.is_symlink() and not python.exists()):
+            checks.append(Check("environment exists", False, f"no {env.name}: run `nox -s setup`"))
+        elif problem:
+            checks.append(Check("environment exists", True, env.name))
+            checks.append(
+                Check("environment works", False, f"{problem}: run `nox -s setup` to rebuild it")
+            )
+        else:
+            checks.append(Check("environment exists", True, env.name))
+            try:
+                checks += isolation_checks(project, ctx, backend)
+            except EnvlockError as error:
+                checks.append(Check("environment works", False, str(error)))
+    problems = secret_checks.problems(project.root)
+    checks.append(Check("secrets and .env", not problems, "; ".join(problems)))
+    checks += [extra(project) for extra in ctx.extensions.doctor_checks]
+    return all_passed(checks), checks

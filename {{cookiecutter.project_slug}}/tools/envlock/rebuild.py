@@ -1,0 +1,85 @@
+"""`nox -s rebuild`: build a fresh environment beside the current one, prove it matches
+the lock, and only then put it in place; write ``rebuild-report.json``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from envlock import EnvlockError, backends, engines, env_dirs
+from envlock.backends import Backend
+from envlock.checks import Check, all_passed, command_check, render_table, summary_json
+from envlock.context import Context, saying_what_became_of
+from envlock.fs import fingerprint, write_json
+from envlock.lock import read_trusted_lock
+from envlock.session_guard import changes_environment
+from envlock.settings import Project
+
+__all__ = ["REPORT_NAME", "rebuild_environment", "verify_build"]
+
+REPORT_NAME = "rebuild-report.json"
+
+
+def verify_build(
+    project: Project, ctx: Context, backend: Backend, env: Path, pytest_args: list[str]
+) -> tuple[list[Check], list[str]]:
+    """The checks of a new build at ``env`` (the noxfile's ``REBUILD_CHECKS`` last), and
+    how its packages differ from the lock."""
+    comparison = backends.compare_with_lock(backend, project, env)
+    checks = [Check("installed = lock", comparison.matches, "; ".join(comparison.problems()))]
+    python = backend.python(env)
+    commands = [
+        ("dependencies consistent", engines.check_argv(ctx.uv, python)),
+        (f"import {project.package}", [str(python), "-c", f"import {project.package}"]),
+        ("tests pass", [str(python), "-m", "pytest", *pytest_args]),
+    ]
+    for name, argv in commands:
+        ctx.log(f"checking: {name}")
+        checks.append(command_check(name, argv, project.root))
+    for extra in ctx.extensions.rebuild_checks:
+        checks.append(extra(python))
+        ctx.log(f"checking: {checks[-1].name}")
+    return checks, comparison.problems()
+
+
+@changes_environment("rebuild")
+def rebuild_environment(
+    project: Project, ctx: Context, pytest_args: list[str]
+) -> dict[str, object]:
+    """Build, verify, put in place. Writes and returns the report; raises when a check
+    failed, in which case the current environment is left exactly as it was."""
+    backend = backends.for_project(project, ctx)
+    env = backend.env_dir
+    env_dirs.recover(env)
+    target = backend.main_lock
+    read_trusted_lock(project, ctx, target, lock_if_missing=False)
+    staging = env_dirs.staging_dir(env)
+    started = time.perf_counter()
+    report: dict[str, object] = {
+        "env": env.name,
+        "python": project.python,
+        "lock": target.output.name,
+        "lock_sha256": fingerprint(target.output),
+        "platform": sys.platform,
+    }
+    checks: list[Check] = []
+    try:
+        with saying_what_became_of(env):
+            backend.build(staging)
+            checks, report["differences"] = verify_build(
+                project, ctx, backend, staging, pytest_args
+            )
+            if all_passed(checks):
+                backend.put_in_place(staging, env_dirs.wanted_state(project, target.output))
+    finally:
+        env_dirs.recover(env)
+    report.update(summary_json(checks), seconds=round(time.perf_counter() - started, 1))
+    write_json(project.root / REPORT_NAME, report)
+    ctx.log("rebuild report:\n" + render_table(checks))
+    if not all_passed(checks):
+        raise EnvlockError(
+            f"the rebuilt environment failed a check (see the table and "
+            f"{REPORT_NAME}); {env.name} was left as it was"
+        )
+    return report

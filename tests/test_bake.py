@@ -29,7 +29,7 @@ EXPECTED_FILES = [
     "src/my_project/config.py",
     "tests/test_config.py",
     "tools/envlock/__init__.py",
-    "tools/envlock/locks.py",
+    "tools/envlock/lockfiles.py",
     "tools/envlock/setup.py",
     "tools/envlock/backends/__init__.py",
 ]

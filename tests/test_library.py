@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -268,3 +270,30 @@ def test_hooks_without_a_git_repository_is_one_line(tmp_path: Path, monkeypatch)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(EnvlockError, match=r"git is not installed.*install git"):
         install_hooks(project, quiet_context([]))
+
+
+@pytest.mark.slow
+def test_readme_rebuild_check_runs_from_the_noxfile_and_keeps_the_environment(tmp_path: Path):
+    """The README's example, pasted into the noxfile as it is: the package has no command
+    line, so the check fails, the report says so, and .venv stays."""
+    from conftest import run_nox
+
+    project = bake(tmp_path / "out", python_version=HERE_PYTHON, python_versions=HERE_PYTHON)
+    readme = (project / "README.md").read_text()
+    example = readme.split("## Customising the sessions", 1)[1].split("```python\n")[1]
+    example = example.split("```")[0]
+    noxfile = project / "noxfile.py"
+    text = noxfile.read_text()
+    anchor = "REBUILD_CHECKS: list[Callable[[Path], Check]] = []\n"
+    assert anchor in text
+    noxfile.write_text(text.replace(anchor, anchor + example))
+    run_nox(project, "-s", "setup")
+    marker = project / ".venv" / "still-the-old-one"
+    marker.touch()
+    result = run_nox(project, "-s", "rebuild", check=False)
+    assert result.returncode != 0
+    assert re.search(r"command line starts +FAILED", result.stdout), result.stdout
+    report = json.loads((project / "rebuild-report.json").read_text())
+    assert report["ok"] is False
+    assert {c["check"]: c["result"] for c in report["checks"]}["command line starts"] == "FAILED"
+    assert marker.exists()

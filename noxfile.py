@@ -18,6 +18,8 @@ nox.options.download_python = "never"
 ROOT = Path(__file__).resolve().parent
 LOCK = "requirements-dev.txt"
 DEMO = ROOT / "demo"
+# The pinned, hash-locked tools the generated project installs into .nox.
+TOOL_LOCKS = ROOT / "{{cookiecutter.project_slug}}" / "tools" / "envlock" / "tool-locks"
 
 
 def install_locked(session: nox.Session) -> None:
@@ -41,24 +43,33 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def lock(session: nox.Session) -> None:
-    """Compile requirements-dev.in into the template's own hash-pinned lock."""
+    """Compile the template's own lock and the generated project's tool locks."""
     session.install("uv")
-    session.run(
-        "uv",
-        "pip",
-        "compile",
-        "requirements-dev.in",
-        "--output-file",
-        LOCK,
-        "--universal",
-        "--python-version",
-        "3.10",
-        "--generate-hashes",
-        "--custom-compile-command",
-        "nox -s lock",
-        "--quiet",
-        *session.posargs,
-    )
+    # Each lock is compiled in the folder that holds it, so it names its input as a user
+    # sees it; a baked project compiles its tool locks again with `nox -s lock -- --tools`.
+    locks = [(ROOT, "requirements-dev.in", LOCK, "nox -s lock")]
+    locks += [
+        (TOOL_LOCKS, source.name, f"{source.stem}.txt", "nox -s lock -- --tools")
+        for source in sorted(TOOL_LOCKS.glob("*.in"))
+    ]
+    for folder, source, output, command in locks:
+        with session.chdir(folder):
+            session.run(
+                "uv",
+                "pip",
+                "compile",
+                source,
+                "--output-file",
+                output,
+                "--universal",
+                "--python-version",
+                "3.10",
+                "--generate-hashes",
+                "--custom-compile-command",
+                command,
+                "--quiet",
+                *session.posargs,
+            )
 
 
 @nox.session(default=False)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from envlock import EnvlockError
 from envlock.checks import Check, render_table, summary_json
-from envlock.context import Context, Extensions, bootstrap_uv
+from envlock.context import Context, Extensions
 from envlock.dev_install import install_dev_lock
 from envlock.doctor import diagnose
 from envlock.hooks import install_hooks
@@ -43,6 +43,7 @@ from envlock.rebuild import rebuild_environment
 from envlock.runner import run_streaming
 from envlock.settings import Project, load_project
 from envlock.setup import set_up
+from envlock.tool_locks import ensure_uv
 
 nox.needs_version = ">=2025.5.1"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -80,16 +81,14 @@ def user_errors(session_function: SessionFunction) -> SessionFunction:
 
 
 def context(session: nox.Session) -> Context:
-    """What the library needs from a session: run, log, uv, and the additions above."""
+    """What the library needs from a session: run, log, the pinned uv, the additions above."""
 
     def run(argv: list[str], env: Mapping[str, str]) -> None:
         session.log(shlex.join(argv))
         run_streaming(argv, env)
 
-    has_uv, uv, _ = nox.virtualenv.find_uv()
-    if not has_uv:
-        session.log("uv not found next to nox: installing it into .nox once")
-        uv = bootstrap_uv(ROOT, run)
+    has_uv, nox_uv, _ = nox.virtualenv.find_uv()  # only installs the pinned uv
+    uv = ensure_uv(ROOT, run, nox_uv if has_uv else None)
     extensions = Extensions(REBUILD_CHECKS, DOCTOR_CHECKS, INSTALLER_ARGS)
     return Context(run=run, log=session.log, uv=uv, extensions=extensions)
 
@@ -111,9 +110,12 @@ def setup(session: nox.Session) -> None:
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def lock(session: nox.Session) -> None:
-    """Compile the *.in files into hash-pinned lock files (-- --upgrade passes through)."""
-    for path in compile_locks(PROJECT, context(session), session.posargs):
+    """Compile the *.in files into hash-pinned locks (-- --upgrade; -- --tools: tool locks)."""
+    changed = compile_locks(PROJECT, context(session), session.posargs)
+    for path in changed:
         session.log(f"wrote {path.name}")
+    if not changed:
+        session.log("every lock was already up to date: nothing changed")
 
 
 @nox.session(python=list(PROJECT.matrix))

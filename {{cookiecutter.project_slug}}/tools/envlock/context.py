@@ -7,13 +7,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from envlock import EnvlockError
+from envlock import EnvlockError, tool_locks
 from envlock.checks import Check
 from envlock.engines import uv_env
 from envlock.layout import env_executable
@@ -23,7 +22,6 @@ __all__ = [
     "Context",
     "Extensions",
     "RunCommand",
-    "bootstrap_uv",
     "saying_what_became_of",
     "tool_python",
 ]
@@ -82,29 +80,19 @@ def saying_what_became_of(env: Path) -> Iterator[None]:
         raise EnvlockError(f"{error}; {outcome}") from None
 
 
-def tool_python(project: Project, ctx: Context, name: str, python: Path, package: str) -> Path:
-    """The Python of an environment under .nox holding one tool (pip-tools, conda-lock),
-    made the first time it is needed."""
+def tool_python(project: Project, ctx: Context, name: str, python: Path, tool: str) -> Path:
+    """The Python of ``.nox/NAME``, an environment holding exactly ``tool-locks/TOOL.txt``
+    (hash-checked), made again whenever that tool lock changes."""
     env = project.root / ".nox" / name
     python_path = env_executable(env, "python")
-    ready = env / ".envlock-tool-ready"
-    if not ready.exists():
+    if not (python_path.exists() and tool_locks.is_synced(env, tool)):
+        version = tool_locks.pinned_version(tool)
 
         def install() -> None:
-            ctx.run_uv([ctx.uv, "venv", "--quiet", "--python", str(python), str(env)])
-            ctx.run_uv([ctx.uv, "pip", "install", "--quiet", "--python", str(python_path), package])
+            venv = [ctx.uv, "venv", "--quiet", "--clear", "--python", str(python), str(env)]
+            ctx.run_uv(venv)
+            ctx.run_uv(tool_locks.sync_tool_argv(ctx.uv, python_path, tool))
 
-        ctx.timed(f"installing {package} into .nox/{name}", install)
-        ready.touch()
+        ctx.timed(f"installing {tool} {version} into .nox/{name} (hash-checked)", install)
+        tool_locks.mark_synced(env, tool)
     return python_path
-
-
-def bootstrap_uv(root: Path, run: RunCommand) -> str:
-    """Install uv into .nox once, for a nox that came without it; its path."""
-    env = root / ".nox" / "envlock-uv"
-    uv = env_executable(env, "uv")
-    if not uv.exists():
-        run([sys.executable, "-m", "venv", str(env)], dict(os.environ))
-        python = str(env_executable(env, "python"))
-        run([python, "-m", "pip", "install", "--quiet", "uv"], dict(os.environ))
-    return str(uv)

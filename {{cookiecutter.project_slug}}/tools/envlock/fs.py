@@ -1,27 +1,139 @@
-"""Writing files so that readers never see half of one, and digests of files."""
+"""Writing files so that readers never see half of one, and digests of files.
+
+A file is replaced by writing a scratch file beside it and renaming that over it. The
+new file keeps what the old one was: its permission bits (0644 for a new file), and when
+the path is a symbolic link, the link stays and its target gets the new content. A file
+without write permission is refused, never replaced. Every operating-system error ends
+as one ``EnvlockError`` line naming the path and what was kept.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["fingerprint", "write_atomically", "write_json"]
+from envlock import EnvlockError
+
+__all__ = [
+    "NEW_FILE_MODE",
+    "SCRATCH_SUFFIX",
+    "Staged",
+    "discard",
+    "fingerprint",
+    "os_error",
+    "put_in_place",
+    "real_path",
+    "refuse_read_only",
+    "stage",
+    "write_atomically",
+    "write_json",
+]
+
+NEW_FILE_MODE = 0o644
+SCRATCH_SUFFIX = ".envlock-tmp"  # `.NAME.XXXX.envlock-tmp`, in the generated .gitignore
+
+# What the user can do about an operating-system error, by errno.
+_REMEDIES = {
+    errno.ENOSPC: "free some space on that disk",
+    errno.EDQUOT: "free some space (the disk quota is reached)",
+    errno.EACCES: "give yourself write permission on that folder",
+    errno.EPERM: "give yourself write permission on that folder",
+    errno.EROFS: "the file system is mounted read-only: remount it writable or work elsewhere",
+    errno.ENAMETOOLONG: "move the project to a shorter path",
+}
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def os_error(error: OSError, kept: str, path: Path | None = None) -> EnvlockError:
+    """The one line for an OS error: the path, what happened, what was kept, what to do."""
+    where = path or (Path(error.filename) if error.filename else None)
+    name = str(where) if where is not None else "a file"
+    remedy = _REMEDIES.get(error.errno or 0, "fix that")
+    return EnvlockError(
+        f"cannot write {name} ({error.strerror or error}): {kept}; {remedy}, then run this again"
+    )
+
+
+def real_path(path: Path) -> Path:
+    """The file a write to ``path`` must change: the target when ``path`` is a link."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def refuse_read_only(paths: Sequence[Path], what: str) -> None:
+    """Raise, before anything is written, if one of ``paths`` exists without write
+    permission for its owner (checked on the bits: root could write it anyway)."""
+    for path in paths:
+        try:
+            mode = real_path(path).stat().st_mode
+        except FileNotFoundError:
+            continue
+        if not mode & stat.S_IWUSR:
+            raise EnvlockError(
+                f"{path.name} is read-only, so it is not replaced; nothing was changed: make "
+                f"it writable (`chmod u+w {path.name}`) to update {what}, or leave it as it is"
+            )
+
+
+class Staged:
+    """A complete scratch copy of a file's new content, beside the file it will replace."""
+
+    def __init__(self, path: Path, scratch: Path) -> None:
+        self.path = path  # as the caller named it (maybe a link)
+        self.scratch = scratch
+
+
+def stage(path: Path, text: str) -> Staged:
+    """Write ``text`` into a scratch file beside ``path``'s real file, flushed to disk and
+    with the mode the new file will have. Raises OSError; leaves no scratch file then."""
+    target = real_path(path)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=SCRATCH_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
+        os.chmod(tmp, mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Staged(path, Path(tmp))
+
+
+def put_in_place(staged: Staged) -> None:
+    """Rename the scratch file over the real file (one atomic step)."""
+    staged.scratch.replace(real_path(staged.path))
+
+
+def discard(staged: Sequence[Staged]) -> None:
+    """Remove scratch files that were not put in place."""
+    for item in staged:
+        with contextlib.suppress(OSError):
+            item.scratch.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, text: str, kept: str = "the old file was kept") -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new, never half
+    (see the module docstring); a read-only file and OS errors are an EnvlockError."""
+    refuse_read_only([path], path.name)
+    staged: list[Staged] = []
+    try:
+        staged.append(stage(path, text))
+        put_in_place(staged[0])
+    except OSError as error:
+        discard(staged)
+        raise os_error(error, kept, path) from None
+    except BaseException:
+        discard(staged)
         raise
 
 

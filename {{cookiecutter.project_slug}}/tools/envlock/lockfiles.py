@@ -2,17 +2,22 @@
 
 A pip lock is a pip-tools format requirements file with hashes; a conda lock (its target
 made by a conda backend) is the conda tool's own file. The header written above the
-engine's output records two digests: one of the inputs it was compiled from (so a
-changed input makes the lock stale) and one of the body (so a hand edit is caught before
-anything is installed from it).
+engine's output records three digests: of the inputs it was compiled from (every file
+the input files reach through ``-r``/``-c``, the engine's name and exact version, the
+matrix, the index settings: so any change makes the lock stale), of the body (so a hand
+edit is caught before anything is installed from it), and of the whole lock set it was
+written with (so locks from two different runs, as an interrupted run leaves them, are
+never used together). ``lock_set`` writes the set.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,26 +25,29 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from envlock import EnvlockError
-from envlock.fs import write_atomically
+from envlock import EnvlockError, tool_locks
 from envlock.settings import Project
 
 if TYPE_CHECKING:
-    from envlock.context import Context
+    from collections.abc import Iterable
 
 __all__ = [
-    "LockCommand",
+    "Header",
     "LockTarget",
     "Pin",
-    "compile_into_place",
+    "body_digest",
     "dev_lock_path",
     "dev_target",
+    "engine_version",
+    "input_files",
     "inputs_digest",
     "lock_targets",
     "parse_pins",
     "pins_for_environment",
+    "read_body",
     "render_lock",
     "runtime_lock_path",
+    "set_digest",
     "split_lock",
     "trusted_body",
     "trusted_pins",
@@ -48,7 +56,10 @@ __all__ = [
 DIGEST_LINE = re.compile(
     r"^# envlock: inputs=sha256:(?P<inputs>[0-9a-f]{64}) body=sha256:(?P<body>[0-9a-f]{64})$"
 )
+SET_LINE = re.compile(r"^# envlock-set: sha256:(?P<set>[0-9a-f]{64}) (?P<members>\[.*\])$")
 HASH_OPTION = re.compile(r"\s--hash[= ]\S+")
+# -r FILE, -c FILE, --requirement=FILE, -rFILE ...: the lines that bring in another file.
+INCLUDE = re.compile(r"^(?P<option>-r|-c|--requirement|--constraint)(?:\s*=\s*|\s*)(?P<file>\S.*)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,18 +133,66 @@ def dev_target(project: Project, python: str) -> LockTarget:
     return next(t for t in lock_targets(project, [python]) if t.output == output)
 
 
-def inputs_digest(project: Project, target: LockTarget) -> str:
-    """Digest of everything that decides a lock's content."""
-    digest = hashlib.sha256()
-    digest.update(f"engine={target.engine}\npython={target.python}\n".encode())
-    if not target.conda:
-        digest.update("".join(f"index={url}\n" for url in project.extra_index_urls).encode())
-    for path in target.inputs:
+def _logical(path: Path) -> list[str]:
+    """A requirements file's lines as pip joins them (continuations, comments)."""
+    return _logical_lines(path.read_text(encoding="utf-8-sig"))
+
+
+def input_files(project: Project, sources: Iterable[Path]) -> list[tuple[str, Path]]:
+    """Every file ``sources`` reach through ``-r`` and ``-c``, recursively (each named
+    relative to the project, as pip resolves it: relative to the file that names it),
+    sources first, each once. A missing file is an error naming the line that wants it."""
+    found: dict[Path, str] = {}
+    pending = [(path, "") for path in sources]
+    while pending:
+        path, named_by = pending.pop(0)
+        key = Path(os.path.normpath(path))
+        if key in found:
+            continue
+        rel = _relative(project, key)
         try:
-            content = path.read_bytes()
+            lines = _logical(key)
         except FileNotFoundError:
-            raise EnvlockError(f"{path.name} is missing: create it (it may be empty)") from None
-        digest.update(f"{path.name}\n".encode() + content.replace(b"\r\n", b"\n") + b"\0")
+            if named_by:
+                raise EnvlockError(
+                    f"{rel} is missing ({named_by} names it): create it, or remove that line"
+                ) from None
+            raise EnvlockError(f"{rel} is missing: create it (it may be empty)") from None
+        found[key] = rel
+        for line in lines:
+            include = INCLUDE.match(line)
+            if include and "://" not in include["file"]:  # a URL is digested as written
+                named = include["file"].strip().strip("\"'")
+                pending.append((key.parent / named, f"`{include['option']} {named}` in {rel}"))
+    return [(rel, path) for path, rel in found.items()]
+
+
+def _relative(project: Project, path: Path) -> str:
+    try:
+        return path.relative_to(project.root).as_posix()
+    except ValueError:  # outside the project: still part of the inputs, named in full
+        return path.as_posix()
+
+
+def engine_version(target: LockTarget) -> str:
+    """The exact version of the engine that compiles ``target``, from its tool lock."""
+    return tool_locks.pinned_version(tool_locks.ENGINE_TOOLS[target.engine])
+
+
+def inputs_digest(project: Project, target: LockTarget) -> str:
+    """Digest of everything that decides a lock's content (see the module docstring)."""
+    tool = tool_locks.ENGINE_TOOLS[target.engine]
+    digest = hashlib.sha256()
+    digest.update(
+        f"engine={target.engine}=={engine_version(target)}\n"
+        f"tool-lock={tool_locks.lock_digest(tool)}\npython={target.python}\n".encode()
+    )
+    if not target.conda:
+        digest.update(f"matrix={','.join(project.matrix)}\n".encode())
+        digest.update("".join(f"index={url}\n" for url in project.extra_index_urls).encode())
+    for rel, path in input_files(project, target.inputs):
+        content = path.read_bytes().replace(b"\r\n", b"\n")
+        digest.update(f"file={rel}\n".encode() + content + b"\0")
     return digest.hexdigest()
 
 
@@ -141,9 +200,32 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def render_lock(project: Project, target: LockTarget, body: str) -> str:
-    """The lock file's text: our header, then the engine's output unchanged."""
-    rel = target.source.relative_to(project.root).as_posix()
+def set_digest(bodies: dict[str, str]) -> str:
+    """Digest of a lock set: each member's name (relative to the project) and body."""
+    digest = hashlib.sha256()
+    for name in sorted(bodies):
+        digest.update(f"{name}\0{body_digest(bodies[name])}\n".encode())
+    return digest.hexdigest()
+
+
+def set_line(bodies: dict[str, str]) -> str:
+    return f"# envlock-set: sha256:{set_digest(bodies)} {json.dumps(sorted(bodies))}\n"
+
+
+def render_lock(
+    project: Project,
+    target: LockTarget,
+    body: str,
+    inputs: str | None = None,
+    lock_set: dict[str, str] | None = None,
+) -> str:
+    """The lock file's text: our header, then the engine's output unchanged.
+
+    ``inputs``: the inputs digest taken when the compile started (now, if not given).
+    ``lock_set``: the bodies of every lock written with this one, by name (this one
+    alone, if not given).
+    """
+    rel = _relative(project, target.source)
     if target.conda:
         scope, change = f"the platforms listed in {rel}", rel
     elif target.universal:
@@ -153,25 +235,57 @@ def render_lock(project: Project, target: LockTarget, body: str) -> str:
         )
     else:
         scope, change = f"Python {target.python}", f"{rel} (or the other *.in files)"
+    members = lock_set if lock_set is not None else {_relative(project, target.output): body}
     header = (
-        f"# Generated by `nox -s lock` with {target.engine}, for {scope}.\n"
+        f"# Generated by `nox -s lock` with {target.engine} {engine_version(target)}, "
+        f"for {scope}.\n"
         f"# Do not edit: change {change} and run `nox -s lock`.\n"
-        f"# envlock: inputs=sha256:{inputs_digest(project, target)} "
+        f"# envlock: inputs=sha256:{inputs or inputs_digest(project, target)} "
         f"body=sha256:{body_digest(body)}\n"
     )
-    return header + body
+    return header + set_line(members) + body
 
 
-def split_lock(text: str) -> tuple[re.Match[str] | None, str]:
-    """Separate the digest line (if any) from the body that follows it."""
+@dataclasses.dataclass(frozen=True)
+class Header:
+    """What our header lines of a lock say."""
+
+    inputs: str
+    body: str
+    lock_set: str | None  # None: a lock written before locks were written as a set
+    members: tuple[str, ...]
+    lines: str  # the header as written, up to and including the digest line
+
+
+def split_lock(text: str) -> tuple[Header | None, str]:
+    """Separate our header (if any) from the body that follows it."""
     lines = text.splitlines(keepends=True)
     for index, line in enumerate(lines):
         if not line.startswith("#"):
             break
         match = DIGEST_LINE.match(line.rstrip("\n"))
-        if match:
-            return match, "".join(lines[index + 1 :])
+        if not match:
+            continue
+        rest = index + 1
+        found = SET_LINE.match(lines[rest].rstrip("\n")) if rest < len(lines) else None
+        members: tuple[str, ...] = ()
+        if found:
+            rest += 1
+            members = tuple(str(name) for name in json.loads(found["members"]))
+        header = Header(
+            match["inputs"],
+            match["body"],
+            found["set"] if found else None,
+            members,
+            "".join(lines[: index + 1]),
+        )
+        return header, "".join(lines[rest:])
     return None, text
+
+
+def read_body(path: Path) -> str:
+    """The body of a lock (everything after our header), or the whole file if it has none."""
+    return split_lock(path.read_text(encoding="utf-8"))[1]
 
 
 def _logical_lines(body: str) -> list[str]:
@@ -228,27 +342,58 @@ def parse_pins(path: Path, body: str) -> list[Pin]:
 
 
 def trusted_body(project: Project, target: LockTarget) -> str:
-    """Return the lock's body, or raise when it is missing, hand-edited or stale."""
+    """Return the lock's body, or raise when it is missing, hand-edited, stale, or not
+    from the same run of `nox -s lock` as the other locks of its set."""
     path = target.output
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EnvlockError(f"{path.name} does not exist: run `nox -s lock`") from None
-    match, body = split_lock(text)
-    if match is None:
+    header, body = split_lock(text)
+    if header is None:
         raise EnvlockError(
             f"{path.name} has no envlock header (made by hand or by another tool): "
             "run `nox -s lock`"
         )
-    if match["body"] != body_digest(body):
+    if header.body != body_digest(body):
         raise EnvlockError(
             f"{path.name} was edited by hand or is damaged (its content does not "
             "match its header): run `nox -s lock`"
         )
-    if match["inputs"] != inputs_digest(project, target):
-        changed = target.source.name if target.conda else "the *.in files"
+    if header.inputs != inputs_digest(project, target):
+        changed = (
+            f"{_relative(project, target.source)} or conda-lock's version"
+            if target.conda
+            else "the *.in files, the files they include, the matrix, the index settings "
+            "or the lock engine's version"
+        )
         raise EnvlockError(f"{path.name} is out of date with {changed}: run `nox -s lock`")
+    _check_set(project, path, header)
     return body
+
+
+def _check_set(project: Project, path: Path, header: Header) -> None:
+    """Raise unless every lock of ``path``'s set is the one written with it."""
+    if header.lock_set is None:
+        raise EnvlockError(
+            f"{path.name} was written by an older envlock, without its lock set: run `nox -s lock`"
+        )
+    bodies = {}
+    for name in header.members:
+        try:
+            bodies[name] = read_body(project.root / name)
+        except FileNotFoundError:
+            raise EnvlockError(
+                f"{name} is missing, and {path.name} was locked together with it: run `nox -s lock`"
+            ) from None
+    if set_digest(bodies) != header.lock_set:
+        own = _relative(project, path)
+        others = ", ".join(name for name in header.members if name != own)
+        raise EnvlockError(
+            f"{path.name} and {others} are not from the same run of `nox -s lock` (an "
+            "interrupted lock, or a merge or checkout that took only some of them): "
+            "run `nox -s lock`"
+        )
 
 
 def trusted_pins(project: Project, target: LockTarget) -> list[Pin]:
@@ -263,33 +408,3 @@ def pins_for_environment(pins: list[Pin], environment: Mapping[str, str]) -> dic
         if pin.marker is None or pin.marker.evaluate(environment):
             selected[pin.name] = pin.version
     return selected
-
-
-# Given the scratch file to write, the command that compiles a lock and its environment.
-LockCommand = Callable[[Path], tuple[list[str], dict[str, str]]]
-
-
-def compile_into_place(
-    project: Project,
-    ctx: Context,
-    target: LockTarget,
-    command: LockCommand,
-    keep_pins: bool = True,
-) -> Path:
-    """Compile one lock into a scratch file, then put it in place in one rename.
-
-    The scratch file starts as the old lock (without our header) because the engines
-    keep the versions they find there unless told to upgrade (``keep_pins=False``: start
-    afresh). Returns the lock's path; on failure the old lock is left as it was.
-    """
-    scratch = target.output.with_name(f".{target.output.name}.compiling")
-    if keep_pins and target.output.exists():
-        scratch.write_text(split_lock(target.output.read_text(encoding="utf-8"))[1], "utf-8")
-    try:
-        argv, env = command(scratch)
-        ctx.timed(f"locking {target.output.name}", lambda: ctx.run(argv, env))
-        body = scratch.read_text(encoding="utf-8")
-        write_atomically(target.output, render_lock(project, target, body))
-    finally:
-        scratch.unlink(missing_ok=True)
-    return target.output

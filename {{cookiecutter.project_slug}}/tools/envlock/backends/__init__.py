@@ -23,6 +23,7 @@ from envlock.checks import Check
 from envlock.comparison import Comparison, compare
 from envlock.context import Context
 from envlock.env_dirs import EnvState
+from envlock.lock_set import Compiled
 from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
 from envlock.settings import Project
@@ -73,11 +74,13 @@ class Backend(Protocol):
         input file missing, no solver on PATH). Nothing else."""
         ...
 
-    def compile_own_locks(self, engine_args: list[str]) -> list[Path]:
-        """Compile every target of ``own_lock_targets`` (each through
-        ``lockfiles.compile_into_place``, so a failure leaves the old file) and return
-        their paths. ``engine_args`` are pip-compile style (``--upgrade``,
-        ``--upgrade-package NAME``): translate them for the tool."""
+    def compile_own_locks(self, engine_args: list[str]) -> list[Compiled]:
+        """Compile every target of ``own_lock_targets``, each with
+        ``lock_set.compile_body`` (into a scratch file: `nox -s lock` puts the whole set
+        in place once everything compiled). The target's ``engine`` names its tool in
+        ``tool_locks.ENGINE_TOOLS``, whose exact version goes into the lock's inputs.
+        ``engine_args`` are pip-compile style (``--upgrade``, ``--upgrade-package NAME``):
+        translate them for the tool."""
         ...
 
     def python(self, env: Path) -> Path:

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from envlock import EnvlockError, env_dirs, lockfiles
+from envlock import EnvlockError, env_dirs
 from envlock import conda_lock_cli as cli
 from envlock.backends import Packages, compare_with_lock
 from envlock.backends.venv import install_project
@@ -21,6 +21,7 @@ from envlock.checks import Check
 from envlock.context import Context, tool_python
 from envlock.env_dirs import EnvState
 from envlock.layout import env_executable
+from envlock.lock_set import Compiled, LockCommand, compile_body
 from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
 from envlock.runner import query_json
@@ -84,19 +85,14 @@ class CondaCliBackend:
                 f"{self.project.environment.name} is missing: create it (it may be empty)"
             )
 
-    def compile_own_locks(self, engine_args: list[str]) -> list[Path]:
-        target = self.main_lock
+    def compile_own_locks(self, engine_args: list[str]) -> list[Compiled]:
         args, fresh = cli.update_args(engine_args)
         tool = self.conda_lock()
-        argv_for = lambda out: (
+        argv_for: LockCommand = lambda target, out: (
             cli.lock_argv(tool, self.solver, self.project.environment, out, args),
             dict(os.environ),
         )
-        return [
-            lockfiles.compile_into_place(
-                self.project, self.ctx, target, argv_for, keep_pins=not fresh
-            )
-        ]
+        return [compile_body(self.project, self.ctx, self.main_lock, argv_for, not fresh)]
 
     def python(self, env: Path) -> Path:
         return env_executable(env, "python")

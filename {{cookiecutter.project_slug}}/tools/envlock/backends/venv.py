@@ -16,6 +16,7 @@ from envlock.checks import Check
 from envlock.context import Context
 from envlock.env_dirs import EnvState
 from envlock.layout import env_executable
+from envlock.lock_set import Compiled
 from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
 from envlock.settings import Project
@@ -72,7 +73,7 @@ class VenvBackend:
     def check_can_lock(self) -> None:
         return None
 
-    def compile_own_locks(self, engine_args: list[str]) -> list[Path]:
+    def compile_own_locks(self, engine_args: list[str]) -> list[Compiled]:
         return []
 
     def python(self, env: Path) -> Path:

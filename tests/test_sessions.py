@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import bake, edited, load_toml, nox_env, run_nox
 from envlock import lockfiles as locks
-from envlock import pythons
+from envlock import pythons, tool_locks
 from envlock.settings import load_project
 
 pytestmark = pytest.mark.slow
@@ -167,7 +167,7 @@ def test_stale_lock_stops_setup_and_keeps_the_env(project: Path):
         result = run_nox(project, "-s", "setup", check=False)
     assert result.returncode != 0
     assert (
-        "requirements-dev.txt is out of date with the *.in files: run `nox -s lock`"
+        "requirements-dev.txt is out of date with the *.in files (or the files they include"
         in result.stdout
     )
     assert python_of(project, "import dotenv; print('ok')") == "ok"
@@ -205,7 +205,15 @@ def test_a_nox_without_uv_brings_uv_in_itself(tmp_path: Path):
         env=nox_env(PATH=path),
     )
     assert result.returncode == 0, result.stdout
-    assert "installing it into .nox once" in result.stdout
+    # the pinned uv, from the tool lock, hash-checked by pip
+    assert "pip install --quiet --no-deps --require-hashes -r" in result.stdout
+    pinned = tool_locks.pinned_version("uv")
+    version = subprocess.run(
+        [str(made / ".nox" / "envlock-uv" / "bin" / "uv"), "--version"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert version.split()[1] == pinned
+    assert f"with uv {pinned}," in (made / "requirements-dev.txt").read_text()
     assert python_of(made, "import dotenv; print('ok')") == "ok"
 
 

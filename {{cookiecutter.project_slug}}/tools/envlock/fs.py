@@ -23,7 +23,7 @@ from envlock import EnvlockError
 
 __all__ = [
     "NEW_FILE_MODE",
-    "SCRATCH_SUFFIX",
+    "SCRATCH_MARK",
     "Staged",
     "discard",
     "fingerprint",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 NEW_FILE_MODE = 0o644
-SCRATCH_SUFFIX = ".envlock-tmp"  # `.NAME.XXXX.envlock-tmp`, in the generated .gitignore
+SCRATCH_MARK = ".envlock-tmp-"  # `.NAME.envlock-tmp-PID-XXXX`, in the generated .gitignore
 
 # What the user can do about an operating-system error, by errno.
 _REMEDIES = {
@@ -96,7 +96,8 @@ def stage(path: Path, text: str) -> Staged:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = NEW_FILE_MODE
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=SCRATCH_SUFFIX)
+    prefix = f".{target.name}{SCRATCH_MARK}{os.getpid()}-"  # whose it is: lock_set cleans up
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

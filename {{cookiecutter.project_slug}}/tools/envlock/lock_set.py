@@ -37,7 +37,10 @@ __all__ = [
 LockCommand = Callable[[LockTarget, Path], tuple[list[str], dict[str, str]]]
 
 SCRATCH_MARK = ".envlock-compiling-"  # .NAME.envlock-compiling-PID, in the .gitignore
-DEAD_SCRATCH = re.compile(rf"^\..+{re.escape(SCRATCH_MARK)}(?P<pid>\d+)$")
+# Both kinds of scratch file (a compile's, and fs.stage's) name the process that made them.
+DEAD_SCRATCH = re.compile(
+    rf"^\..+({re.escape(SCRATCH_MARK)}|{re.escape(fs.SCRATCH_MARK)})(?P<pid>\d+)(-\w+)?$"
+)
 
 
 @dataclasses.dataclass(frozen=True)

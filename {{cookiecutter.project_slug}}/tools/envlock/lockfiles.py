@@ -364,8 +364,8 @@ def trusted_body(project: Project, target: LockTarget) -> str:
         changed = (
             f"{_relative(project, target.source)} or conda-lock's version"
             if target.conda
-            else "the *.in files, the files they include, the matrix, the index settings "
-            "or the lock engine's version"
+            else "the *.in files (or the files they include, the matrix, the index "
+            "settings, the lock engine's version)"
         )
         raise EnvlockError(f"{path.name} is out of date with {changed}: run `nox -s lock`")
     _check_set(project, path, header)

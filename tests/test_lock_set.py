@@ -283,3 +283,186 @@ def test_a_full_disk_keeps_every_old_lock(small_disk: Path):
     filler.unlink()
     assert {p.name: p.read_bytes() for p in small_disk.glob("requirements*.txt")} == before
     assert not [p.name for p in small_disk.iterdir() if "envlock-tmp" in p.name]
+
+
+# --- in a baked project, for real ------------------------------------------------------
+
+# Loaded by every Python the killed `nox -s lock` starts (through PYTHONPATH): when the
+# process renames its second lock into place it kills its whole process group first, so
+# the first lock is new and the second is old, as a crash between two renames leaves them.
+KILL_BETWEEN_RENAMES = """
+import os, signal, sys
+folder = os.environ.get("ENVLOCK_TEST_KILL_IN")
+if folder:
+    renamed = []
+    def watch(event, args):
+        if event == "os.rename" and os.path.dirname(str(args[1])) == folder:
+            if os.path.basename(str(args[1])) in ("requirements-dev.txt", "requirements.txt"):
+                renamed.append(args[1])
+                if len(renamed) == 2:
+                    os.killpg(os.getpgrp(), signal.SIGKILL)
+    sys.addaudithook(watch)
+"""
+
+
+def venv_imports(project: Path) -> bool:
+    python = project / ".venv" / "bin" / "python"
+    done = subprocess.run([str(python), "-c", "import my_project, dotenv"], check=False)
+    return done.returncode == 0
+
+
+def locks_of(project: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(project.glob("requirements*.txt"))}
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    made = bake(tmp_path_factory.mktemp("lockset") / "out")
+    run_nox(made, "-s", "setup")
+    (made / ".venv" / "old-env-marker").touch()
+    return made
+
+
+@pytest.mark.slow
+def test_a_change_in_an_included_file_stops_every_install_path(project: Path):
+    constraints = project / "constraints.txt"
+    constraints.write_text("python-dotenv<99\n")
+    with edited(project / "requirements.in", lambda text: text + "-c constraints.txt\n"):
+        run_nox(project, "-s", "lock")
+        run_nox(project, "-s", "setup")
+        locks = locks_of(project)
+        with edited(constraints, lambda text: text + "six<99\n"):
+            for session in ("setup", "rebuild", "tests-3.12", "lint"):
+                result = run_nox(project, "-s", session, check=False)
+                assert result.returncode != 0, session
+                assert re.search(
+                    r"requirements-dev.txt is out of date with the \*\.in files .*: run "
+                    r"`nox -s lock`( \(took .*\))?\.$",
+                    last_line(result.stdout),
+                ), (session, result.stdout)
+                assert "uv pip sync" not in result.stdout, session
+            doctor = run_nox(project, "-s", "doctor", check=False)
+            assert "lock trusted      FAILED  requirements-dev.txt is out of date" in doctor.stdout
+            hook = subprocess.run(
+                [str(project / ".venv" / "bin" / "pre-commit"), "run", "locks-fresh", "--files",
+                 "README.md"],
+                cwd=project, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            assert hook.returncode != 0, hook.stdout
+            assert "requirements.txt is out of date" in hook.stdout
+        assert locks_of(project) == locks
+        run_nox(project, "-s", "lock")
+        assert locks_of(project) == locks  # the same inputs again: byte for byte
+    constraints.unlink()
+    run_nox(project, "-s", "lock")
+    assert (project / ".venv" / "old-env-marker").exists() and venv_imports(project)
+
+
+@pytest.mark.slow
+def test_a_crash_between_two_renames_is_refused_before_installing(project: Path, tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(KILL_BETWEEN_RENAMES)
+    before = locks_of(project)
+    with edited(project / "requirements.in", lambda text: text + "six\n"):
+        env = nox_env(PYTHONPATH=str(tmp_path), ENVLOCK_TEST_KILL_IN=str(project))
+        killed = subprocess.run(
+            [sys.executable, "-m", "nox", "-s", "lock"], cwd=project, env=env,
+            start_new_session=True, capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+        after = locks_of(project)
+        assert after["requirements.txt"] == before["requirements.txt"]  # not renamed
+        assert after["requirements-dev.txt"] != before["requirements-dev.txt"]  # renamed
+        left = [p.name for p in project.iterdir() if "envlock-" in p.name and p.is_file()]
+        assert left, "the kill left scratch files"
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=project,
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert "envlock-" not in status  # ignored by git
+        for session in ("setup", "rebuild"):
+            result = run_nox(project, "-s", session, check=False)
+            assert result.returncode != 0
+            assert last_line(result.stdout).endswith(
+                "requirements-dev.txt and requirements.txt are not from the same run of `nox -s "
+                "lock` (an interrupted lock, or a merge or checkout that took only some of "
+                "them): run `nox -s lock`."
+            ), result.stdout
+            assert "uv pip sync" not in result.stdout
+        assert (project / ".venv" / "old-env-marker").exists() and venv_imports(project)
+        relock = run_nox(project, "-s", "lock")
+        for name in left:
+            assert f"removed {name}, left by an interrupted `nox -s lock`" in relock.stdout
+            assert not (project / name).exists()
+        run_nox(project, "-s", "setup")
+    run_nox(project, "-s", "lock")
+    assert locks_of(project) == before
+
+
+@pytest.mark.slow
+def test_locks_keep_mode_and_links_and_a_read_only_lock_is_refused(project: Path):
+    before = locks_of(project)
+    runtime, dev = project / "requirements.txt", project / "requirements-dev.txt"
+    (project / "locks").mkdir()
+    shutil.move(runtime, project / "locks" / "requirements.txt")
+    runtime.symlink_to(Path("locks") / "requirements.txt")
+    dev.chmod(0o640)
+    try:
+        with edited(project / "requirements.in", lambda text: text + "six\n"):
+            run_nox(project, "-s", "lock")
+            assert runtime.is_symlink() and "six==" in runtime.read_text()
+            assert dev.stat().st_mode & 0o777 == 0o640 and "six==" in dev.read_text()
+            run_nox(project, "-s", "setup")  # the set, one file behind a link, is trusted
+            dev.chmod(0o444)
+            dev_text = dev.read_bytes()
+        result = run_nox(project, "-s", "lock", check=False)
+        assert result.returncode != 0
+        assert last_line(result.stdout) == (
+            "nox > Session lock aborted: requirements-dev.txt is read-only, so it is not "
+            "replaced; nothing was changed: make it writable (`chmod u+w requirements-dev.txt`)"
+            " to update the locks, or leave it as it is."
+        )
+        assert "uv pip compile" not in result.stdout  # refused before any work
+        assert dev.read_bytes() == dev_text and "six==" in runtime.read_text()
+    finally:
+        dev.chmod(0o644)
+        runtime.unlink()
+        shutil.move(project / "locks" / "requirements.txt", runtime)
+        (project / "locks").rmdir()
+    run_nox(project, "-s", "lock")
+    assert locks_of(project) == before
+
+
+@pytest.mark.slow
+def test_a_tool_lock_with_a_wrong_hash_installs_nothing(project: Path):
+    uv_lock = project / "tools" / "envlock" / "tool-locks" / "uv.txt"
+    with edited(uv_lock, lambda text: re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text)):
+        result = run_nox(project, "-s", "lock", check=False)
+    assert result.returncode != 0
+    assert "refused a file whose hash is not the one in the lock" in last_line(result.stdout)
+    assert not (project / ".nox" / "envlock-uv" / "bin" / "uv").exists()
+    run_nox(project, "-s", "setup")  # the right tool lock: the pinned uv again
+
+
+@pytest.mark.slow
+def test_another_uv_version_in_the_tool_lock_makes_the_locks_stale(tmp_path: Path):
+    made = bake(tmp_path / "out")
+    run_nox(made, "-s", "setup")
+    tool_in = made / "tools" / "envlock" / "tool-locks" / "uv.in"
+    pinned = tool_locks.pinned_version("uv")
+    major, minor, patch = (int(part) for part in pinned.split("."))
+    other = f"{major}.{minor}.{patch - 1}" if patch else f"{major}.{minor - 1}.0"
+    tool_in.write_text(tool_in.read_text().replace(f"uv=={pinned}", f"uv=={other}"))
+    run_nox(made, "-s", "lock", "--", "--tools")
+    assert f"uv=={other} " in (made / "tools" / "envlock" / "tool-locks" / "uv.txt").read_text()
+    result = run_nox(made, "-s", "setup", check=False)
+    assert result.returncode != 0
+    assert "requirements-dev.txt is out of date" in last_line(result.stdout)
+    assert last_line(result.stdout).endswith("run `nox -s lock`.")
+    run_nox(made, "-s", "lock")
+    assert f"with uv {other}, for" in (made / "requirements-dev.txt").read_text()
+    uv = made / ".nox" / "envlock-uv" / "bin" / "uv"
+    version = subprocess.run([str(uv), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.split()[1] == other
+    run_nox(made, "-s", "setup")

@@ -339,7 +339,10 @@ def test_standin_stale_conda_lock_stops_setup(tmp_path: Path, conda_project):
         conda_project, "-s", "setup", env=standin_env(tmp_path, "micromamba"), check=False
     )
     assert result.returncode != 0
-    assert "conda-lock.yml is out of date with environment.yml: run `nox -s lock`" in result.stdout
+    assert (
+        "conda-lock.yml is out of date with environment.yml (or conda-lock's version): "
+        "run `nox -s lock`" in result.stdout
+    )
     assert solver_calls(tmp_path) == []
 
 

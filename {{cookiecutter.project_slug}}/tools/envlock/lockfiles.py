@@ -362,7 +362,7 @@ def trusted_body(project: Project, target: LockTarget) -> str:
         )
     if header.inputs != inputs_digest(project, target):
         changed = (
-            f"{_relative(project, target.source)} or conda-lock's version"
+            f"{_relative(project, target.source)} (or conda-lock's version)"
             if target.conda
             else "the *.in files (or the files they include, the matrix, the index "
             "settings, the lock engine's version)"

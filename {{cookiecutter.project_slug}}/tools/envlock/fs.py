@@ -103,7 +103,7 @@ def stage(path: Path, text: str) -> Staged:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        Path(tmp).chmod(mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

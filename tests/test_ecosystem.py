@@ -62,7 +62,7 @@ def test_workflows_match_their_schemas(fresh: Path):
         result = tool("check-jsonschema", "--builtin-schema", schema, str(path), cwd=fresh)
         assert result.returncode == 0, result.stdout + result.stderr
     jobs = yaml.safe_load(workflow.read_text())["jobs"]
-    assert set(jobs) == {"lint", "tests", "rebuild"}
+    assert set(jobs) == {"lint", "tests", "rebuild", "zizmor"}
     assert jobs["tests"]["strategy"]["matrix"]["os"] == [
         "ubuntu-latest",
         "macos-latest",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import os
 import re
 import shlex
 import shutil
@@ -289,6 +290,22 @@ def test_refused_from_a_config_files_default_context(tmp_path: Path, key: str, v
         check=False,
     )
     assert_refused(result, key, tmp_path / "out")
+
+
+def test_refused_from_the_users_cookiecutterrc(tmp_path: Path):
+    """~/.cookiecutterrc, the config file cookiecutter reads when none is given."""
+    home = tmp_path / "home"
+    home.mkdir()
+    config_file(tmp_path, {"package_name": "pluggy"}).rename(home / ".cookiecutterrc")
+    env = {k: v for k, v in os.environ.items() if k != "COOKIECUTTER_CONFIG"}
+    result = subprocess.run(
+        [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        env={**env, "HOME": str(home)},
+        check=False,
+    )
+    assert_refused(result, "package_name", tmp_path / "out")
 
 
 @pytest.mark.parametrize(("key", "value"), SAMPLE)

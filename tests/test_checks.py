@@ -19,6 +19,7 @@ REAL_LOOKING = {
     "AWS_KEY": "AKIA" + "IOSFODNN7EXAMPLE",
     "TOKEN": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
     "RANDOM": "q8Zr2LmX0vT7yW4kN9bJ3cH6fD1sG5pA",
+    "SLACK": "xoxb-" + "2048-6120-Zk3Qm8Rt5Wb2Ye7P",
     "SESSION_JWT": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
     + ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFkYSJ9"
     + ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -115,7 +116,7 @@ def test_problems_name_keys_and_files_never_values(tmp_path: Path):
         "UNQUOTED_KEY starts a private key block whose other lines are not between quotes" in text
     )
     assert ".env.example: EXPORTED_SAFE" not in text  # export and a placeholder: fine
-    missing = ".env lacks AWS_KEY, DEPLOY_KEY, EXPORTED_SAFE, OPENAI_KEY, RANDOM, SESSION_JWT, TOKEN, UNQUOTED_KEY"
+    missing = ".env lacks AWS_KEY, DEPLOY_KEY, EXPORTED_SAFE, OPENAI_KEY, RANDOM, SESSION_JWT, SLACK, TOKEN, UNQUOTED_KEY"
     assert missing in text  # the key lines of the unquoted block are not keys
     assert "could not be parsed" not in text  # the END line belongs to the block
     assert_no_secret_in(text)
@@ -216,6 +217,11 @@ def test_the_hook_without_dotenv_or_environment_skips_contents_but_catches_track
     assert tracked.returncode == 1
     assert ".env.production is tracked by git" in tracked.stderr
     assert_no_secret_in(tracked.stdout + tracked.stderr)
+    git(made, "rm", "-q", "--cached", ".env.production")
+    (made / ".env").chmod(0o644)  # the mode needs no parser either
+    loose = run_hook(made, python_without_dotenv)
+    assert loose.returncode == 1
+    assert "`chmod 600 .env`" in loose.stderr
 
 
 @pytest.fixture(scope="module")

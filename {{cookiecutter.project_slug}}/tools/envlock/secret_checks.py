@@ -243,7 +243,7 @@ def content_problems(root: Path) -> list[str]:
 
 
 def environment_python(root: Path) -> Path | None:
-    """The project environment's Python (tools/run_in_venv.py knows the layouts)."""
+    """The project environment's Python (tools/run_in_venv.py knows where they are)."""
     spec = importlib.util.spec_from_file_location("run_in_venv", root / "tools" / "run_in_venv.py")
     if spec is None or spec.loader is None:
         return None
@@ -308,4 +308,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Run as a script, tools/ is not on the path; run_in_venv.py imports envlock from it.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.exit(main(sys.argv[1:]))

@@ -1,43 +1,95 @@
-"""Jinja filters of the template.
+"""The template's Jinja extension: quoting filters, and the answer checks wired into
+cookiecutter's rendering so that every answer is checked however it arrives.
 
 ``toml_str`` and ``py_docstring`` quote answers for the files they are rendered into:
 answers are free text (apostrophes, ampersands, quotes, non-ASCII letters), so none is
 pasted between quotes as it is.
 
-``check_answers`` runs the checks of hooks/pre_gen_project.py as soon as the last answer
-is given, through the rendered variable ``__answers_checked`` that ends
-cookiecutter.json. That is before cookiecutter makes the project directory, so a bad
-answer (even a slug such as ``a/b`` that would make nested folders) leaves nothing
-behind and is reported in one line, without cookiecutter's hook-failure traceback.
+The checks (hooks/answers.py) run at three moments, all inside cookiecutter's own
+process and before anything is written:
+
+- While the prompts are answered. Cookiecutter renders each answer's default from the
+  answers before it, in the order of cookiecutter.json; ``preprocess`` puts a check of
+  the answers given so far in front of every one of those renders. So a bad answer stops
+  the bake the moment it is given (the prompts after it are not asked), with one line
+  that names it and, for a command-line bake, the command that bakes again with the
+  answers so far and the example in place of the bad one. ``__answers_checked`` at the
+  end of cookiecutter.json checks the last answer. This covers typed answers,
+  ``--no-input`` with ``key=value``, ``--config-file`` and ``default_context``, and
+  ``cruft create`` (which prompts through cookiecutter's same function).
+- When cookiecutter renders the project folder's name, the first thing it renders for
+  the files: a full check. Answers replayed with ``--replay``/``--replay-file`` skip the
+  prompts, so this is where they are checked; it runs before cookiecutter creates the
+  folder, so a refused answer (even a slug such as ``a/b/c``) leaves nothing on disk.
+- Cookiecutter renders an answer given on the command line or in a config file as a
+  template while prompting (``description={{ 7*7 }}`` would become ``49``). A text that
+  is not one of cookiecutter.json's own and holds Jinja syntax is therefore an answer:
+  it is rendered literally, and the check that follows refuses it by name.
+
+Cookiecutter does not offer validation hooks; these work through its documented
+extension points (a Jinja extension listed in ``_extensions``, filters, and Jinja's own
+``Extension.preprocess``), relying only on it rendering defaults in file order.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
+from jinja2 import pass_environment
 from jinja2.ext import Extension
+from slugify import slugify
+
+TEMPLATE = Path(__file__).resolve().parent
+HOOKS = TEMPLATE / "hooks"
+CACHE_NAMES = ("__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache")
 
 
-def load_answer_checks():
-    """The pre-generation hook, imported as a module (its checks are plain functions)."""
-    path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
-    spec = importlib.util.spec_from_file_location("template_answer_checks", path)
+def _load(name: str) -> Any:
+    path = HOOKS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"template_{name}", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
 
-def check_answers(answers: dict) -> str:
-    checks = load_answer_checks()
-    try:
-        checks.check(dict(answers))
-    except checks.BadAnswer as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
-    return "yes"
+answers = _load("answers")
+DATA = answers.load_template(TEMPLATE)
+PROJECT_FOLDER = answers.PROJECT_FOLDER
+
+
+def _config_strings() -> frozenset[str]:
+    """Every text of cookiecutter.json that cookiecutter may render while prompting."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+
+    walk(json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8")))
+    return frozenset(found)
+
+
+CONFIG_STRINGS = _config_strings()
+HOOK_SOURCES = frozenset(p.read_text(encoding="utf-8") for p in HOOKS.glob("*_gen_project.py"))
+CHECK_SO_FAR = "{{ cookiecutter | check_answers_so_far }}"
+
+
+# --- quoting -------------------------------------------------------------------------
 
 
 def toml_str(value: object) -> str:
@@ -57,14 +109,157 @@ def py_docstring(value: object) -> str:
 def python_matrix(value: object) -> list[str]:
     """The ``python_versions`` answer as a list, sorted as versions (3.9 before 3.10): the
     one reading of the matrix for every file that lists it."""
-    versions = str(value).replace(",", " ").split()
+    versions = answers.parse_matrix(str(value))
     return sorted(versions, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
 
 
-class QuotingExtension(Extension):
-    def __init__(self, environment):
+def default_slug(name: object) -> str:
+    """The slug offered for a project name: cut at a word boundary to the length limit."""
+    return slugify(str(name), max_length=answers.NAME_MAX_LENGTH, word_boundary=True)
+
+
+def jinja_literal(text: str) -> str:
+    """A template that renders ``text`` exactly (a Jinja string literal; Jinja decodes
+    backslash escapes in it, which JSON's escaping provides)."""
+    return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def rerun_command(given: dict[str, Any], bad: Any) -> str | None:
+    """The command line that bakes again with the answers given so far and the example
+    in place of the bad one; None when this is not the cookiecutter command line."""
+    program = Path(sys.argv[0])
+    if program.stem != "cookiecutter" and program.parent.name != "cookiecutter":
+        return None
+    if "--replay" in sys.argv or any(a.startswith("--replay-file") for a in sys.argv):
+        return None
+    start = "cookiecutter" if program.stem == "cookiecutter" else "python -m cookiecutter"
+    public = {k: str(v) for k, v in given.items() if not k.startswith("_")}
+    public[bad.key] = bad.example
+    keys_given = set(public)
+    options = []
+    for arg in sys.argv[1:]:
+        key, sep, _ = arg.partition("=")
+        if sep and not arg.startswith("-") and key in keys_given:
+            continue  # replaced by the answer below
+        options.append(arg)
+    pairs = [f"{k}={v}" for k, v in public.items()]
+    return f"{start} {shlex.join(options + pairs)}"
+
+
+def refuse(error: Exception, given: dict[str, Any] | None = None) -> None:
+    """Print the one line and stop the bake (SystemExit passes through Jinja and
+    cookiecutter, which catch Exception only)."""
+    line = f"ERROR: {error}"
+    command = rerun_command(given, error) if given is not None else None
+    if command:
+        line += f"; to bake again with your answers so far: {command}"
+    print(line, file=sys.stderr)
+    raise SystemExit(1)
+
+
+def check_answers_so_far(given: dict[str, Any]) -> str:
+    try:
+        answers.check(given, DATA)
+    except answers.BadAnswer as error:
+        refuse(error, dict(given))
+    return ""
+
+
+def check_answers(given: dict[str, Any]) -> str:
+    """The check after the last prompt (``__answers_checked``)."""
+    check_answers_so_far(given)
+    return "yes"
+
+
+def check_before_writing(given: dict[str, Any]) -> str:
+    """The full check, before the project folder is made (covers replayed answers)."""
+    try:
+        missing = [k for k in DATA.choices if k not in given]
+        if missing:
+            raise answers.BadAnswer(
+                missing[0], None, "the answers have no value for it", DATA.choices[missing[0]][0]
+            )
+        answers.check(given, DATA)
+    except answers.BadAnswer as error:
+        refuse(error)
+    return ""
+
+
+# --- what the bake writes ------------------------------------------------------------
+
+# Files that belong to one value of an option: kept only when that value is chosen.
+FILES_OF_OPTION = {
+    ("env_manager", "conda"): ["environment.yml"],
+}
+
+
+@pass_environment
+def bake_plan(environment: Any, given: dict[str, Any]) -> dict[str, list[str]]:
+    """What this bake writes into the project folder, for the hooks: ``files`` (relative
+    paths with /, rendered as cookiecutter renders them), the template's stray
+    ``caches`` it copies along, and the ``unchosen`` files of options not chosen."""
+    root = TEMPLATE / PROJECT_FOLDER
+    files, caches = [], []
+    for folder, dirs, names in os.walk(root):
+        relative = Path(folder).relative_to(root)
+        for cache in [d for d in dirs if d in CACHE_NAMES]:
+            dirs.remove(cache)
+            caches.append(relative / cache)
+        files += [relative / name for name in names]
+
+    def render(path: Path) -> str:
+        return environment.from_string(path.as_posix()).render(cookiecutter=given)
+
+    unchosen = [
+        name
+        for (key, value), names in FILES_OF_OPTION.items()
+        if given.get(key) != value
+        for name in names
+    ]
+    return {
+        "files": sorted(map(render, files)),
+        "caches": sorted(map(render, caches)),
+        "unchosen": sorted(unchosen),
+    }
+
+
+class TemplateExtension(Extension):
+    """Filters of the template, and the answer checks (see the module docstring)."""
+
+    def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        environment.filters["toml_str"] = toml_str
-        environment.filters["py_docstring"] = py_docstring
-        environment.filters["check_answers"] = check_answers
-        environment.filters["python_matrix"] = python_matrix
+        environment.filters.update(
+            toml_str=toml_str,
+            py_docstring=py_docstring,
+            python_matrix=python_matrix,
+            default_slug=default_slug,
+            check_answers=check_answers,
+            check_answers_so_far=check_answers_so_far,
+            check_before_writing=check_before_writing,
+            bake_plan=bake_plan,
+        )
+        # Decided by the first text this environment compiles: cookiecutter makes one
+        # environment for the prompts, one for the files, one for each hook.
+        self.role: str | None = None
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if name is not None:  # a file of the project: its Jinja is the template's own
+            return source
+        if self.role is None:
+            if source == PROJECT_FOLDER:
+                self.role = "files"
+                return "{{ cookiecutter | check_before_writing }}" + source
+            self.role = "hook" if source in HOOK_SOURCES else "prompts"
+        if self.role != "prompts":
+            return source
+        if source not in CONFIG_STRINGS and any(m in source for m in answers.JINJA_MARKERS):
+            source = jinja_literal(source)  # an answer: literal, refused by the next check
+        return CHECK_SO_FAR + source
+
+
+# Earlier bakes name the extension by its former name in their replay files and
+# .cruft.json; replaying them still works.
+QuotingExtension = TemplateExtension

@@ -1,4 +1,12 @@
-"""Finish the generated project: drop files of options not chosen, make .env, commit.
+"""Finish the generated project, touching only what this bake wrote.
+
+- Files of options not chosen are removed if this bake created them, put back as they
+  were if the folder had them before (cookiecutter ``-f`` overwrote them), and left
+  alone if cookiecutter skipped them (``-s``).
+- ``.env`` is made from ``.env.example`` by the project's own tools/envlock/dotenv_file.py.
+- git: a folder that is already inside a git repository gets no commit and nothing
+  staged, only one line saying what to commit. Otherwise a new repository commits the
+  files this bake wrote, each named, never ``.env`` or another ``.env.*`` file.
 
 Git problems never fail the bake: without git, or without a git identity, the project
 is still complete and one line says what to do.
@@ -6,88 +14,164 @@ is still complete and one line says what to do.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-# Files that belong to one value of an option; removed when another value is chosen.
-FILES_OF_OPTION = {
-    ("env_manager", "conda"): ["environment.yml"],
-}
 COMMIT_MESSAGE = "Initial project setup"
 
 
-def remove_unchosen(project: Path, context: dict) -> None:
-    for (key, value), names in FILES_OF_OPTION.items():
-        if context[key] != value:
-            for name in names:
-                path = project / name
-                if path.is_dir():
-                    shutil.rmtree(path)
-                elif path.exists():
-                    path.unlink()
+def state_file(project: Path) -> Path:
+    """The note of the pre-generation hook (same name as there)."""
+    digest = hashlib.sha256(str(project.resolve()).encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"cookiecutter-bake-{digest}.json"
 
 
-CACHE_DIRS = ("__pycache__", ".ruff_cache", ".pytest_cache")
+def fingerprint(path: Path) -> list[int] | None:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    return [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
-def remove_caches(project: Path) -> None:
-    """A template folder used in place may hold caches from running its tools there."""
-    for name in CACHE_DIRS:
-        for cache in list(project.rglob(name)):
-            shutil.rmtree(cache, ignore_errors=True)
+def written_by_this_bake(project: Path, before: dict[str, list[int] | None]) -> list[str]:
+    """The files the bake created or overwrote; a file it skipped is unchanged."""
+    return [
+        name
+        for name, old in before.items()
+        if os.path.lexists(project / name) and (old is None or fingerprint(project / name) != old)
+    ]
 
 
-def create_dotenv(project: Path) -> None:
-    """``.env`` from ``.env.example``, readable by its owner only (it will hold secrets)."""
-    target = project / ".env"
-    if target.exists():
-        return
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write((project / ".env.example").read_bytes())
+def settle_unchosen(project: Path, state: dict, written: list[str], unchosen: list[str]) -> None:
+    for name in unchosen:
+        path = project / name
+        if name not in written:  # skipped (-s): the user's file, untouched
+            continue
+        if name in state["saved"]:  # the user's own file, overwritten (-f): back as it was
+            saved = state["saved"][name]
+            path.write_bytes(base64.b64decode(saved["content"]))
+            path.chmod(saved["mode"])
+        elif state["files"].get(name) is None:  # made by this bake for nothing
+            path.unlink()
 
 
-def git(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False)
+def remove_caches(project: Path, caches: list[str], existed: list[str]) -> None:
+    """Caches copied from a template folder used in place (its tools ran there)."""
+    for name in caches:
+        if name not in existed:
+            shutil.rmtree(project / name, ignore_errors=True)
 
 
-def init_git(project: Path) -> str:
-    """Make the first commit; return a line saying what happened."""
-    if shutil.which("git") is None:
-        return "git not found: the project has no repository yet; install git, then `git init`"
+def private(name: str) -> bool:
+    """``.env`` and ``.env.*`` files (but the example) hold secrets: never committed."""
+    base = Path(name).name
+    return (base == ".env" or base.startswith(".env.")) and base != ".env.example"
+
+
+def create_dotenv(project: Path) -> str:
+    """``.env`` through the project's own code, the one place that makes it (mode 0600)."""
+    sys.path.insert(0, str(project / "tools"))
+    try:
+        from envlock import EnvlockError
+        from envlock.dotenv_file import ensure_dotenv
+
+        try:
+            return ensure_dotenv(project)
+        except EnvlockError as error:
+            return f".env not created: {error}"
+    finally:
+        sys.path.remove(str(project / "tools"))
+
+
+def git(project: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", *args], cwd=project, input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+def to_commit(project: Path, files: list[str]) -> list[str]:
+    """The files git should track: not private, not ignored by the project's .gitignore."""
+    candidates = [f for f in files if not private(f) and (project / f).exists()]
+    ignored = git(project, "check-ignore", "--no-index", "--stdin", stdin="\n".join(candidates))
+    skip = set(ignored.stdout.splitlines())
+    return [f for f in candidates if f not in skip]
+
+
+def in_existing_repository(project: Path, files: list[str]) -> str:
+    top = git(project, "rev-parse", "--show-toplevel").stdout.strip()
+    names = to_commit(project, files)
+    add = shlex.join(["git", "add", "--", *names])
+    return (
+        f"{project.name} is inside the git repository {top}: nothing was staged or "
+        f"committed; to commit what the template wrote: cd {shlex.quote(project.name)} && "
+        f"{add} && git commit -m {shlex.quote(COMMIT_MESSAGE)}"
+    )
+
+
+def new_repository(project: Path, files: list[str]) -> str:
     init = ["init", "--quiet"]
     if not git(project, "config", "--get", "init.defaultBranch").stdout.strip():
         init.append("--initial-branch=main")
     if git(project, *init).returncode != 0:
         return "git init failed: the project has no repository yet; run `git init` yourself"
-    git(project, "add", "--all")
-    if git(project, "ls-files", "--", ".env").stdout.strip():  # never, but never commit it
-        git(project, "rm", "--cached", "--quiet", "--", ".env")
-    commit = git(project, "commit", "--quiet", "--message", COMMIT_MESSAGE)
-    if commit.returncode != 0:
+    names = to_commit(project, files)
+    if git(project, "add", "--", *names).returncode != 0:
+        return "git could not stage the new files: nothing was committed; run `git status`"
+    if git(project, "commit", "--quiet", "--message", COMMIT_MESSAGE).returncode != 0:
         return (
-            "git could not commit (no user identity?): files are staged, not committed; "
-            "set `git config --global user.name/user.email`, then `git commit -m "
-            f"'{COMMIT_MESSAGE}'`"
+            "git could not commit (no user identity?): the new files are staged, not "
+            "committed; set `git config --global user.name/user.email`, then "
+            f"`git commit -m '{COMMIT_MESSAGE}'`"
         )
-    return f"git repository created with a first commit: {COMMIT_MESSAGE!r}"
+    return f"git repository created with a first commit of {len(names)} files: {COMMIT_MESSAGE!r}"
 
 
-def main(context: dict) -> int:
+def set_up_git(project: Path, files: list[str]) -> str:
+    if shutil.which("git") is None:
+        return "git not found: the project has no repository yet; install git, then `git init`"
+    if git(project, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true":
+        return in_existing_repository(project, files)
+    return new_repository(project, files)
+
+
+def main(plan: dict[str, list[str]], context: dict) -> int:
     project = Path.cwd()
-    remove_unchosen(project, context)
-    remove_caches(project)
-    create_dotenv(project)
+    note = state_file(project)
+    try:
+        state = json.loads(note.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(
+            "the note of the pre-generation hook is missing: files of options not chosen "
+            "were left in place and nothing was committed; check `git status`"
+        )
+        return 0
+    note.unlink()
+    written = written_by_this_bake(project, state["files"])
+    settle_unchosen(project, state, written, plan["unchosen"])
+    remove_caches(project, plan["caches"], state["caches"])
+    print(create_dotenv(project))
     if context["init_git"] == "yes":
-        print(init_git(project))
-    print(f"Next: cd {project.name} && nox -s setup")
+        # The files of options not chosen are gone, or the user's own again.
+        kept = [f for f in written if f not in plan["unchosen"]]
+        print(set_up_git(project, kept))
+    print(f"Next: cd {shlex.quote(project.name)} && nox -s setup")
     return 0
 
 
 if __name__ == "__main__":
-    # tojson writes ' as \u0027, so no answer can end this string early.
-    sys.exit(main(json.loads(r"""{{ cookiecutter | tojson }}""")))
+    # tojson writes ' as \u0027, so no answer can end these strings early.
+    sys.exit(
+        main(
+            json.loads(r"""{{ cookiecutter | bake_plan | tojson }}"""),
+            json.loads(r"""{{ cookiecutter | tojson }}"""),
+        )
+    )

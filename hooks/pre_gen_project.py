@@ -1,151 +1,65 @@
-"""Check every answer before the project is generated.
+"""Before cookiecutter writes the files: note what the project folder already holds.
 
-A bad answer stops the bake with one line that names the key, the bad value and a
-valid example; cookiecutter then removes the half-made project directory. The checks
-are plain functions so the template's tests can call them without a bake.
+The folder may exist already (``cookiecutter -f``, ``-f -s``, ``cruft create -f``). The
+post-generation hook must then touch only what this bake wrote: it compares each file
+the template writes with the note made here (a file that was there and is unchanged was
+skipped, ``-s``), and puts back, byte for byte, a file of an option not chosen that
+cookiecutter overwrote. The answers were checked before the folder was made (see
+local_extensions.py).
 """
 
 from __future__ import annotations
 
-import builtins
+import base64
+import hashlib
 import json
-import keyword
-import re
+import os
+import stat
 import sys
-
-SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
-CHOICES = {
-    "env_manager": ("venv", "conda"),
-    "lock_engine": ("uv", "pip-tools"),
-    "preset": ("none", "ml", "dl", "nlp"),
-    "torch_variant": ("cpu", "cuda"),
-    "init_git": ("yes", "no"),
-}
-# Import names of what the presets and the dev tools install: a package of the same
-# name would shadow them.
-DEPENDENCY_IMPORTS = frozenset(
-    {
-        "dotenv",
-        "numpy",
-        "pandas",
-        "sklearn",
-        "matplotlib",
-        "torch",
-        "torchvision",
-        "transformers",
-        "tokenizers",
-        "pytest",
-        "ruff",
-        "nox",
-        "envlock",
-    }
-)
-# Names the project itself uses at its top level, and the stdlib's test package (which
-# sys.stdlib_module_names leaves out).
-PROJECT_NAMES = frozenset({"test", "tests", "src", "data", "notebooks", "tools", "noxfile"})
-EXAMPLES = {
-    "project_name": "My Project",
-    "project_slug": "my-project",
-    "package_name": "my_project",
-    "author_email": "you@example.com",
-    "python_version": "3.12",
-    "python_versions": "3.10, 3.11, 3.12, 3.13",
-}
-SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+import tempfile
+from pathlib import Path
 
 
-class BadAnswer(Exception):
-    def __init__(self, key: str, value: object, reason: str) -> None:
-        example = EXAMPLES.get(key) or CHOICES.get(key, ("",))[0]
-        super().__init__(f"{key}={value!r} is not valid: {reason}; for example {key}={example!r}")
+def state_file(project: Path) -> Path:
+    """Where the note waits for the post-generation hook (outside the project)."""
+    digest = hashlib.sha256(str(project.resolve()).encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"cookiecutter-bake-{digest}.json"
 
 
-def stdlib_modules() -> frozenset[str]:
-    names = getattr(sys, "stdlib_module_names", None)
-    if names is None:  # Python < 3.10
-        names = {"test", "json", "site", "os", "sys", "io", "re", "typing", "string", "email"}
-    return frozenset(names)
-
-
-def parse_matrix(text: str) -> list[str]:
-    """``"3.10, 3.11 3.12"`` -> ``["3.10", "3.11", "3.12"]`` (commas or spaces)."""
-    return text.replace(",", " ").split()
-
-
-def check_package_name(name: str) -> None:
-    if not PACKAGE.match(name) or not name.isidentifier():
-        raise BadAnswer(
-            "package_name", name, "use lower-case letters, digits and _, starting with a letter"
-        )
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        raise BadAnswer("package_name", name, "it is a Python keyword")
-    if name in PROJECT_NAMES:
-        raise BadAnswer("package_name", name, "the project or Python already uses that name")
-    if name in stdlib_modules():
-        raise BadAnswer("package_name", name, "it is the name of a standard-library module")
-    if hasattr(builtins, name):
-        raise BadAnswer("package_name", name, "it is the name of a Python builtin")
-    if name in DEPENDENCY_IMPORTS:
-        raise BadAnswer("package_name", name, "it would shadow a dependency of the same name")
-
-
-def check_pythons(main: str, matrix_text: str) -> None:
-    if main not in SUPPORTED_PYTHONS:
-        raise BadAnswer(
-            "python_version", main, f"supported versions are {', '.join(SUPPORTED_PYTHONS)}"
-        )
-    matrix = parse_matrix(matrix_text)
-    if not matrix:
-        raise BadAnswer("python_versions", matrix_text, "list at least the main version")
-    for version in matrix:
-        if version not in SUPPORTED_PYTHONS:
-            raise BadAnswer(
-                "python_versions",
-                matrix_text,
-                f"{version!r} is not one of {', '.join(SUPPORTED_PYTHONS)}",
-            )
-    if len(set(matrix)) != len(matrix):
-        raise BadAnswer("python_versions", matrix_text, "a version is listed twice")
-    if main not in matrix:
-        raise BadAnswer(
-            "python_versions",
-            matrix_text,
-            f"it must include the main version python_version={main}",
-        )
-
-
-def check(context: dict) -> None:
-    """Raise BadAnswer for the first answer that cannot make a working project."""
-    if not str(context["project_name"]).strip():
-        raise BadAnswer("project_name", context["project_name"], "it is empty")
-    if not SLUG.match(context["project_slug"]):
-        raise BadAnswer(
-            "project_slug",
-            context["project_slug"],
-            "use lower-case ASCII letters and digits joined by single dashes, "
-            "starting with a letter",
-        )
-    check_package_name(context["package_name"])
-    email = str(context["author_email"]).strip()
-    if email and not EMAIL.match(email):
-        raise BadAnswer("author_email", email, "it is not an e-mail address (or leave it empty)")
-    for key, allowed in CHOICES.items():
-        if context[key] not in allowed:
-            raise BadAnswer(key, context[key], f"choose one of {', '.join(allowed)}")
-    check_pythons(context["python_version"], context["python_versions"])
-
-
-def main(context: dict) -> int:
+def fingerprint(path: Path) -> list[int] | None:
+    """What changes when a file is written (no hashing: the folder may hold big data)."""
     try:
-        check(context)
-    except BadAnswer as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        return 1
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    return [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
+    saved = {}
+    for name in plan["unchosen"]:
+        path = project / name
+        if path.is_file() and not path.is_symlink():
+            saved[name] = {
+                "mode": stat.S_IMODE(path.stat().st_mode),
+                "content": base64.b64encode(path.read_bytes()).decode("ascii"),
+            }
+    return {
+        "files": {name: fingerprint(project / name) for name in plan["files"]},
+        "caches": [name for name in plan["caches"] if os.path.lexists(project / name)],
+        "saved": saved,
+    }
+
+
+def main(plan: dict[str, list[str]]) -> int:
+    project = Path.cwd()
+    target = state_file(project)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(note(project, plan), handle)
     return 0
 
 
 if __name__ == "__main__":
-    # tojson writes ' as \u0027, so no answer can end this string early.
-    sys.exit(main(json.loads(r"""{{ cookiecutter | tojson }}""")))
+    # tojson writes ' as \u0027, so no path can end this string early.
+    sys.exit(main(json.loads(r"""{{ cookiecutter | bake_plan | tojson }}""")))

@@ -1,10 +1,18 @@
-"""Answers to the prompts: bad ones stop the bake with one clear line, odd good ones bake."""
+"""Answers: a bad one stops the bake in one line, the moment it is given and whichever way
+it arrives (prompts, --no-input key=value, a config file's default_context, a replay
+file, cruft create, the API), and leaves nothing on disk; odd good ones bake."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
 import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,29 +20,41 @@ import yaml
 from conftest import MATRIX_HERE, TEMPLATE, bake, bake_cli, load_toml
 
 
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+def load_answers():
+    spec = importlib.util.spec_from_file_location(
+        "answers_under_test", TEMPLATE / "hooks" / "answers.py"
+    )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-pre_gen = load_hook("pre_gen_project")
-
-DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+answers = load_answers()
+DATA = answers.load_template(TEMPLATE)
+CONFIG = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+BIN = Path(sys.executable).parent
 
 # (key, bad value): each must stop the bake.
 BAD_ANSWERS = [
     ("project_name", ""),
     ("project_name", "   "),
+    ("project_name", "Two\nlines"),
     ("project_slug", "my project"),
     ("project_slug", "my/project"),
+    ("project_slug", "a/b/c"),
     ("project_slug", ".."),
     ("project_slug", "-project"),
     ("project_slug", "1project"),
     ("project_slug", "MyProject"),
     ("project_slug", "projét"),
     ("project_slug", "my--project"),
+    ("project_slug", "a" * 65),
+    ("project_slug", "con"),
+    ("project_slug", "python-dotenv"),
+    ("project_slug", "mypy"),
+    ("project_slug", "typing-extensions"),
+    ("project_slug", "pre-commit"),
     ("package_name", "class"),
     ("package_name", "match"),
     ("package_name", "test"),
@@ -43,10 +63,28 @@ BAD_ANSWERS = [
     ("package_name", "list"),
     ("package_name", "numpy"),
     ("package_name", "torch"),
+    ("package_name", "yaml"),
+    ("package_name", "mypy"),
+    ("package_name", "pre_commit"),
+    ("package_name", "virtualenv"),
+    ("package_name", "typing_extensions"),
+    ("package_name", "packaging"),
+    ("package_name", "pluggy"),
+    ("package_name", "_pytest"),
+    ("package_name", "dotenv"),
+    ("package_name", "envlock"),
+    ("package_name", "b" * 65),
     ("package_name", "my-package"),
     ("package_name", "2fast"),
     ("package_name", "Upper"),
+    ("author_name", "Tab\there"),
+    ("author_name", "{% if true %}x{% endif %}"),
     ("author_email", "not an address"),
+    ("description", "{{ 7*7 }}"),
+    ("description", "{# hidden #}"),
+    ("description", "first line\nsecond line"),
+    ("description", "nul\x00byte"),
+    ("description", "line\u2028separator"),
     ("python_version", "3.9"),
     ("python_version", "3.x"),
     ("python_version", "python3"),
@@ -59,12 +97,23 @@ BAD_ANSWERS = [
     ("env_manager", "pipenv"),
     ("lock_engine", "poetry"),
     ("preset", "web"),
+    ("preset", "dl-rocm"),
     ("init_git", "maybe"),
+]
+# One of each kind, for the ways of answering that are slower to drive.
+SAMPLE = [
+    ("project_slug", "a/b/c"),
+    ("description", "nul\x00byte"),
+    ("package_name", "pluggy"),
+    ("description", "{{ 7*7 }}"),
+    ("description", "first line\nsecond line"),
+    ("python_version", "3.9"),
+    ("preset", "web"),
 ]
 
 
-def answers(**changes: str) -> dict:
-    context = {k: v for k, v in DEFAULTS.items() if not k.startswith("_")}
+def answers_with(**changes: str) -> dict:
+    context = {k: v for k, v in CONFIG.items() if not k.startswith("_")}
     context.update(
         project_slug="my-project", package_name="my_project", python_versions=MATRIX_HERE
     )
@@ -72,34 +121,284 @@ def answers(**changes: str) -> dict:
     return context
 
 
+def extra_for(key: str, value: str) -> dict[str, str]:
+    extra = {key: value, "python_versions": MATRIX_HERE}
+    if key == "project_name":  # the slug derived from a bad name would fail first
+        extra["project_slug"] = "my-project"
+    if key == "python_versions":
+        extra["python_versions"] = value
+    return extra
+
+
+def assert_refused(result: subprocess.CompletedProcess, key: str, output: Path) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"ERROR: {key}="), lines[0]
+    assert "is not valid" in lines[0] and f"for example {key}=" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not output.exists() or list(output.iterdir()) == [], list(output.rglob("*"))
+    return lines[0]
+
+
+# --- the checks themselves ----------------------------------------------------------
+
+
 @pytest.mark.parametrize(("key", "value"), BAD_ANSWERS)
 def test_check_names_the_key_and_an_example(key: str, value: str):
-    with pytest.raises(pre_gen.BadAnswer) as caught:
-        pre_gen.check(answers(**{key: value}))
+    with pytest.raises(answers.BadAnswer) as caught:
+        answers.check(answers_with(**extra_for(key, value)), DATA)
     message = str(caught.value)
     assert message.startswith(f"{key}={value!r} is not valid")
     assert "for example" in message
-    assert "\n" not in message
+    assert "\n" not in message and "\x00" not in message and "\u2028" not in message
+    example = answers_with(**{**extra_for(key, value), key: caught.value.example})
+    answers.check(example, DATA)  # the example it offers is a good answer
 
 
 def test_default_answers_pass():
-    pre_gen.check(answers())
+    answers.check(answers_with(), DATA)
+
+
+def test_names_in_the_locks_are_refused_by_their_normalised_form():
+    for name in ("Typing.Extensions", "PYTHON_DOTENV", "pre.commit"):
+        with pytest.raises(answers.BadAnswer, match="the project's locks can hold"):
+            answers.check_file_name("project_slug", name, DATA)
+
+
+def test_a_long_project_name_gets_a_slug_within_the_limit(tmp_path: Path):
+    name = "A Study Of " + "Very " * 20 + "Long Names"
+    project = bake(tmp_path, project_name=name, init_git="no")
+    assert len(project.name) <= answers.NAME_MAX_LENGTH
+    assert project.name.startswith("a-study-of-very") and not project.name.endswith("-")
+
+
+def test_the_choices_have_one_source():
+    """cookiecutter.json's _choices feed the checks; each prompt and the README's prompt
+    table list exactly those values."""
+    readme = (TEMPLATE / "README.md").read_text()
+    for key, allowed in CONFIG["_choices"].items():
+        prompt = CONFIG["__prompts__"][key]
+        listed = re.findall(r"(?<![\w.-])(\d+\.\d+|[a-z][a-z-]*[a-z0-9])(?![\w.-])", prompt)
+        assert [word for word in listed if word in allowed] == allowed, (key, prompt)
+        assert CONFIG[key] in allowed
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{key}`"))
+        quoted = re.findall(r"`([^`]+)`", row.split("|")[3])
+        assert [word for word in quoted if word in allowed] == allowed, row
+    assert parse(CONFIG["python_versions"]) == CONFIG["_choices"]["python_version"]
+    assert f"at most {answers.NAME_MAX_LENGTH} characters" in readme
+
+
+def parse(text: str) -> list[str]:
+    return text.replace(",", " ").split()
+
+
+# --- every way of answering ----------------------------------------------------------
+
+
+# A command line cannot carry a NUL byte; the other ways below take it.
+@pytest.mark.parametrize(("key", "value"), [kv for kv in BAD_ANSWERS if "\x00" not in kv[1]])
+def test_refused_on_the_command_line(tmp_path: Path, key: str, value: str):
+    pairs = [f"{k}={v}" for k, v in extra_for(key, value).items()]
+    result = bake_cli(tmp_path / "out", *pairs)
+    line = assert_refused(result, key, tmp_path / "out")
+    assert re.search(r"to bake again with your answers so far: (python -m )?cookiecutter ", line)
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory) -> dict:
+    """A real replay file, from a real bake."""
+    root = tmp_path_factory.mktemp("replay")
+    bake(root / "out", init_git="no")
+    (found,) = (root / ".cookiecutter-out" / "replay").iterdir()
+    return json.loads(found.read_text())
 
 
 @pytest.mark.parametrize(("key", "value"), BAD_ANSWERS)
-def test_bad_answer_fails_the_bake_in_one_line_and_leaves_nothing(
-    tmp_path: Path, key: str, value: str
-):
-    extra = [f"{key}={value}"]
-    if key == "project_name":  # the derived slug would fail first otherwise
-        extra.append("project_slug=my-project")
-    result = bake_cli(tmp_path, *extra)
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"ERROR: {key}=")
-    assert "is not valid" in lines[0] and f"for example {key}=" in lines[0]
-    assert list(tmp_path.iterdir()) == []
+def test_refused_from_a_replay_file(tmp_path: Path, replay: dict, key: str, value: str):
+    """Replayed answers skip the prompts, so nothing checks them before the files but the
+    check at the project folder's name: one line, and not even an empty folder."""
+    edited = json.loads(json.dumps(replay))
+    edited["cookiecutter"][key] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(edited))
+    result = subprocess.run(
+        [
+            str(BIN / "cookiecutter"),
+            "--replay-file",
+            str(path),
+            "-o",
+            str(tmp_path / "out"),
+            str(TEMPLATE),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert_refused(result, key, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+def test_a_good_replay_file_bakes(tmp_path: Path, replay: dict):
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(replay))
+    subprocess.run(
+        [
+            str(BIN / "cookiecutter"),
+            "--replay-file",
+            str(path),
+            "-o",
+            str(tmp_path / "out"),
+            str(TEMPLATE),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    assert (tmp_path / "out" / "my-project" / "pyproject.toml").is_file()
+
+
+def config_file(tmp_path: Path, default_context: dict) -> Path:
+    path = tmp_path / "config.yaml"
+    state = tmp_path / "state"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "cookiecutters_dir": str(state / "clones"),
+                "replay_dir": str(state / "replay"),
+                "default_context": default_context,
+            }
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize(("key", "value"), SAMPLE)
+def test_refused_from_a_config_files_default_context(tmp_path: Path, key: str, value: str):
+    config = config_file(tmp_path, extra_for(key, value))
+    result = subprocess.run(
+        [
+            str(BIN / "cookiecutter"),
+            "--no-input",
+            "--config-file",
+            str(config),
+            "-o",
+            str(tmp_path / "out"),
+            str(TEMPLATE),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert_refused(result, key, tmp_path / "out")
+
+
+def test_refused_from_the_users_cookiecutterrc(tmp_path: Path):
+    """~/.cookiecutterrc, the config file cookiecutter reads when none is given."""
+    home = tmp_path / "home"
+    home.mkdir()
+    config_file(tmp_path, {"package_name": "pluggy"}).rename(home / ".cookiecutterrc")
+    env = {k: v for k, v in os.environ.items() if k != "COOKIECUTTER_CONFIG"}
+    result = subprocess.run(
+        [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        env={**env, "HOME": str(home)},
+        check=False,
+    )
+    assert_refused(result, "package_name", tmp_path / "out")
+
+
+@pytest.mark.parametrize(("key", "value"), SAMPLE)
+def test_refused_through_the_api(tmp_path: Path, key: str, value: str, capfd):
+    with pytest.raises(SystemExit):
+        bake(tmp_path / "out", **extra_for(key, value))
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"ERROR: {key}=")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory) -> Path:
+    """The template as a git repository, as cruft needs it."""
+    clone = tmp_path_factory.mktemp("template") / "template"
+    shutil.copytree(
+        TEMPLATE,
+        clone,
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".venv*", ".ci-venv", "__pycache__", "demo", ".*_cache"
+        ),
+    )
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    subprocess.run(["git", "add", "-A"], cwd=clone, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "t"],
+        cwd=clone,
+        check=True,
+    )
+    return clone
+
+
+@pytest.mark.parametrize(("key", "value"), SAMPLE)
+def test_refused_by_cruft_create(tmp_path: Path, template_repo: Path, key: str, value: str):
+    result = subprocess.run(
+        [
+            str(BIN / "cruft"),
+            "create",
+            "--no-input",
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--extra-context",
+            json.dumps(extra_for(key, value)),
+            f"file://{template_repo}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert_refused(result, key, tmp_path / "out")
+
+
+def prompt_run(tmp_path: Path, typed: list[str], *args: str) -> subprocess.CompletedProcess:
+    """Cookiecutter's own prompts, answered through stdin (Enter takes the default)."""
+    config = config_file(tmp_path, {})
+    return subprocess.run(
+        [str(BIN / "cookiecutter"), "--config-file", str(config), *args],
+        input="".join(f"{line}\n" for line in typed),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+
+
+def test_a_typo_stops_the_prompts_at_once_and_the_line_bakes_again(tmp_path: Path):
+    """A bad main Python ends the prompts right there (the matrix is never asked), and
+    the command in the error line bakes with the earlier answers and the example."""
+    typed = ["Data Study", "", "", "Ada", "", "Counts things.", "3.9"]
+    first = prompt_run(
+        tmp_path, typed, "-o", "out", str(TEMPLATE), f"python_versions={MATRIX_HERE}"
+    )
+    line = assert_refused(first, "python_version", tmp_path / "out")
+    assert "Main Python" in first.stdout and "Test matrix" not in first.stdout
+    command = shlex.split(line.split("to bake again with your answers so far: ", 1)[1])
+    assert command[0] == "cookiecutter" and "author_name=Ada" in command
+    again = prompt_run(tmp_path, [""] * 20, *command[1:])  # Enter for every prompt
+    assert again.returncode == 0, again.stderr
+    project = tmp_path / "out" / "data-study"
+    pyproject = load_toml(project / "pyproject.toml")
+    assert pyproject["project"]["authors"][0]["name"] == "Ada"
+    assert pyproject["project"]["description"] == "Counts things."
+    assert pyproject["tool"]["envlock"]["python"] == CONFIG["python_version"]
+
+
+@pytest.mark.parametrize(("key", "value"), [kv for kv in SAMPLE if "\n" not in kv[1]])
+def test_refused_when_typed_at_the_prompt(tmp_path: Path, key: str, value: str):
+    order = [k for k in CONFIG if not k.startswith("_")]
+    typed = [value if k == key else "" for k in order[: order.index(key) + 1]]
+    result = prompt_run(
+        tmp_path, typed, "-o", "out", str(TEMPLATE), f"python_versions={MATRIX_HERE}"
+    )
+    assert_refused(result, key, tmp_path / "out")
 
 
 def test_existing_output_directory_is_refused_and_kept(tmp_path: Path):
@@ -116,8 +415,8 @@ def test_existing_output_directory_is_refused_and_kept(tmp_path: Path):
 @pytest.mark.parametrize(
     ("name", "author", "description"),
     [
-        ("Bob's Data & Models", "Zoë O'Brien-Ñúñez", 'Says "hello" \\ & <b>bold</b>'),
-        ("A" * 80 + " very long project name", "李小龍", "Ünïcödé ☃ and emoji 🚀"),
+        ("Bob's Data & Models", "Zoë O'Brien-Ñúñez", 'Says "hello" \\ & <b>bold</b> {braces} %'),
+        ("A" * 40 + " long project name", "李小龍", "Ünïcödé ☃ and emoji 🚀"),
     ],
 )
 def test_odd_but_good_answers_render_valid_files(
@@ -130,7 +429,7 @@ def test_odd_but_good_answers_render_valid_files(
         description=description,
         env_manager="conda",
     )
-    assert pre_gen.SLUG.match(project.name)
+    assert answers.SLUG.match(project.name)
     environment = yaml.safe_load((project / "environment.yml").read_text(encoding="utf-8"))
     assert environment["name"] == project.name
     pyproject = load_toml(project / "pyproject.toml")
@@ -140,3 +439,15 @@ def test_odd_but_good_answers_render_valid_files(
     init = (package / "__init__.py").read_text(encoding="utf-8")
     assert ast.get_docstring(ast.parse(init), clean=False) == description
     assert name in (project / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_state_is_left_in_the_temporary_folder(tmp_path: Path):
+    """The pre-generation hook's note (it may hold a copy of a user's file) is gone
+    after the bake."""
+    spec = importlib.util.spec_from_file_location(
+        "pre_gen", TEMPLATE / "hooks" / "pre_gen_project.py"
+    )
+    pre_gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pre_gen)
+    project = bake(tmp_path / "out", init_git="no")
+    assert not pre_gen.state_file(project).exists()

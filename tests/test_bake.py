@@ -79,7 +79,7 @@ def test_python_version_file_lists_main_first_then_the_matrix(tmp_path: Path):
     assert (project / ".python-version").read_text().split() == ["3.11", "3.10", "3.12", "3.13"]
 
 
-@pytest.mark.parametrize("preset", ["none", "ml", "dl", "nlp"])
+@pytest.mark.parametrize("preset", ["none", "ml", "dl", "dl-cuda", "nlp"])
 def test_presets_list_their_packages(tmp_path: Path, preset: str):
     project = bake(tmp_path, preset=preset)
     lines = (project / "requirements.in").read_text().splitlines()
@@ -88,6 +88,7 @@ def test_presets_list_their_packages(tmp_path: Path, preset: str):
         "none": set(),
         "ml": {"numpy", "pandas", "scikit-learn", "matplotlib"},
         "dl": {"torch", "torchvision"},
+        "dl-cuda": {"torch", "torchvision"},
         "nlp": {"transformers", "tokenizers"},
     }[preset]
     assert packages == {"python-dotenv"} | expected
@@ -95,7 +96,8 @@ def test_presets_list_their_packages(tmp_path: Path, preset: str):
     stubs = ["pandas-stubs"] if preset == "ml" else []
     assert dev[2:] == ["-r requirements.in", "pytest", "ruff", "mypy", "pre-commit", *stubs]
     overrides = load_toml(project / "pyproject.toml")["tool"]["mypy"].get("overrides", [])
-    untyped = {"ml": ["sklearn", "sklearn.*"], "dl": ["torchvision", "torchvision.*"]}
+    torchvision = ["torchvision", "torchvision.*"]
+    untyped = {"ml": ["sklearn", "sklearn.*"], "dl": torchvision, "dl-cuda": torchvision}
     assert overrides == (
         [{"module": untyped[preset], "ignore_missing_imports": True}] if preset in untyped else []
     )
@@ -186,7 +188,7 @@ def test_bake_from_a_git_url(tmp_path: Path):
 
 
 @pytest.mark.parametrize("lock_engine", ["uv", "pip-tools"])
-@pytest.mark.parametrize("preset", ["none", "ml", "dl", "nlp"])
+@pytest.mark.parametrize("preset", ["none", "ml", "dl", "dl-cuda", "nlp"])
 def test_every_engine_and_preset_bakes_a_consistent_project(
     tmp_path: Path, lock_engine: str, preset: str
 ):
@@ -198,3 +200,163 @@ def test_every_engine_and_preset_bakes_a_consistent_project(
     assert ("uv pip compile --universal" in readme) == (lock_engine == "uv")
     assert ("requirements-dev-pyX.Y.txt" in readme) == (lock_engine == "pip-tools")
     assert not (project / "environment.yml").exists()
+
+
+# --- baking into a folder that exists ------------------------------------------------
+
+USER_FILES = {
+    "README.md": b"# mine\n",
+    ".gitignore": b"secret.log\n.venv/\n",
+    "notes.md": b"tracked notes\n",
+    "environment.yml": b"name: mine  # the user's own, untracked\n",
+    "credentials.json": b'{"token": "not for git"}\n',
+    "data.csv": b"a,b\n1,2\n",
+    ".env.local": b"LOCAL=1\n",
+    "secret.log": b"ignored by the user's .gitignore\n",
+    ".venv/marker": b"an ignored folder\n",
+}
+TRACKED = ["README.md", ".gitignore", "notes.md"]
+
+
+def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under root but .git, with its bytes and mode."""
+    return {
+        path.relative_to(root).as_posix(): (path.read_bytes(), path.stat().st_mode)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+def user_repository(folder: Path) -> Path:
+    """A git repository with commits, untracked and ignored files."""
+    folder.mkdir(parents=True)
+    for name, content in USER_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    (folder / "credentials.json").chmod(0o600)
+    git(folder, "init", "-q")
+    git(folder, "add", *TRACKED)
+    git(folder, "commit", "-qm", "the user's work")
+    return folder
+
+
+def repository_state(folder: Path) -> dict[str, str]:
+    return {
+        "head": git(folder, "rev-parse", "HEAD"),
+        "log": git(folder, "log", "--format=%H %s"),
+        "index": git(folder, "ls-files", "--stage"),
+        "staged": git(folder, "diff", "--cached", "--name-only"),
+    }
+
+
+@pytest.fixture(scope="module")
+def template_files(tmp_path_factory) -> set[str]:
+    """What a plain bake commits: the files the template writes."""
+    return tracked(bake(tmp_path_factory.mktemp("reference") / "out"))
+
+
+def cookiecutter_cli(output: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def assert_only_told_what_to_commit(result, folder: Path, before: dict[str, str]) -> str:
+    assert result.returncode == 0, result.stderr
+    assert repository_state(folder) == before  # no commit, nothing staged
+    (line,) = [line for line in result.stdout.splitlines() if "git" in line]
+    assert "nothing was staged or committed" in line
+    return line.split("to commit what the template wrote: ", 1)[1]
+
+
+def test_f_into_a_repository_touches_only_what_the_template_writes(
+    tmp_path: Path, template_files: set[str]
+):
+    folder = user_repository(tmp_path / "out" / "my-project")
+    before, state = files_of(folder), repository_state(folder)
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    command = assert_only_told_what_to_commit(result, folder, state)
+    after = files_of(folder)
+    for name in set(before) - template_files:  # environment.yml too: not a venv bake's
+        assert after[name] == before[name], name
+    assert after["README.md"] != before["README.md"]  # -f: the template's README
+    assert set(after) == set(before) | template_files | {".env"}
+    # The command it gives commits the template's files, and nothing of the user's.
+    subprocess.run(command, shell=True, cwd=folder.parent, check=True, capture_output=True)
+    committed = set(git(folder, "show", "--name-only", "--format=", "HEAD").split())
+    assert committed == template_files  # README.md and .gitignore: the template's now
+    assert git(folder, "status", "--porcelain", "--", *TRACKED, ".env") == ""
+
+
+def test_f_s_into_a_repository_changes_no_file_of_the_user(
+    tmp_path: Path, template_files: set[str]
+):
+    folder = user_repository(tmp_path / "out" / "my-project")
+    before, state = files_of(folder), repository_state(folder)
+    result = cookiecutter_cli(tmp_path / "out", "-f", "-s", str(TEMPLATE), "python_versions=3.12")
+    command = assert_only_told_what_to_commit(result, folder, state)
+    after = files_of(folder)
+    assert {name: after[name] for name in before} == before
+    assert set(after) == set(before) | template_files | {".env"}
+    assert "README.md" not in command.split() and "environment.yml" not in command.split()
+
+
+def test_cruft_create_f_into_a_repository(tmp_path: Path, template_files: set[str]):
+    clone = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE,
+        clone,
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".venv*", ".ci-venv", "__pycache__", "demo", ".*_cache"
+        ),
+    )
+    git(clone, "init", "-q")
+    git(clone, "add", "-A")
+    git(clone, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "t")
+    folder = user_repository(tmp_path / "out" / "my-project")
+    before, state = files_of(folder), repository_state(folder)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cruft"),
+            "create",
+            "--no-input",
+            "-f",
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--extra-context",
+            '{"python_versions": "3.12"}',
+            f"file://{clone}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert_only_told_what_to_commit(result, folder, state)
+    after = files_of(folder)
+    for name in set(before) - template_files:
+        assert after[name] == before[name], name
+    assert set(after) == set(before) | template_files | {".env", ".cruft.json"}
+
+
+def test_a_new_repository_commits_exactly_the_files_the_bake_wrote(
+    tmp_path: Path, template_files: set[str]
+):
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    mine = {k: v for k, v in USER_FILES.items() if k not in ("README.md", ".gitignore")}
+    for name, content in mine.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 0, result.stderr
+    assert git(folder, "log", "--format=%s").strip() == "Initial project setup"
+    committed = set(git(folder, "show", "--name-only", "--format=", "HEAD").split())
+    assert committed == template_files
+    assert not committed & {".env", ".env.local", "credentials.json", "environment.yml"}
+    for name, content in mine.items():
+        assert (folder / name).read_bytes() == content, name
+    untracked = git(folder, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert "?? credentials.json" in untracked and "?? environment.yml" in untracked

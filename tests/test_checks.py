@@ -3,27 +3,51 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import dotenv
 import pytest
 from conftest import bake, nox_env, run_nox
-from envlock import secret_checks
+from envlock import EnvlockError, dotenv_file, secret_checks
 
 REAL_LOOKING = {
     "OPENAI_KEY": "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8t",
     "AWS_KEY": "AKIA" + "IOSFODNN7EXAMPLE",
     "TOKEN": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
     "RANDOM": "q8Zr2LmX0vT7yW4kN9bJ3cH6fD1sG5pA",
+    "SLACK": "xoxb-" + "2048-6120-Zk3Qm8Rt5Wb2Ye7P",
+    "SESSION_JWT": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+    + ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFkYSJ9"
+    + ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
 }
+# A private key over several lines: python-dotenv reads it whole between quotes.
+PEM_LINES = [
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+    "QyNTUxOQAAACDxKq7Zr2LmX0vT7yW4kN9bJ3cH6fD1sG5pAq8",
+    "AAAAB3NzaC1yc2E=",
+    "-----END OPENSSH PRIVATE KEY-----",
+]
+PEM = "\n".join(PEM_LINES)
+SECRET_VALUES = [*REAL_LOOKING.values(), *PEM_LINES[1:4]]
 
 
 def git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
-@pytest.mark.parametrize("value", sorted(REAL_LOOKING.values()))
+def assert_no_secret_in(text: str) -> None:
+    for value in SECRET_VALUES:
+        assert value not in text, value[:12]
+
+
+@pytest.mark.parametrize(
+    "value", [*sorted(REAL_LOOKING.values()), PEM, "-----BEGIN RSA PRIVATE KEY-----\nMIIE"]
+)
 def test_real_looking_values_are_flagged(value: str):
     assert secret_checks.looks_secret(value)
 
@@ -38,45 +62,166 @@ def test_real_looking_values_are_flagged(value: str):
         "changeme",
         "your-key-here",
         "postgresql://user:password@localhost:5432/db",
+        "eyJ-not-a-token",
     ],
 )
 def test_placeholders_pass(value: str):
     assert secret_checks.looks_secret(value) is None
 
 
-def test_env_file_reader():
+def test_env_files_are_read_by_python_dotenv():
+    """The reader is python-dotenv's own: the same keys and values as dotenv_values
+    (without ${VAR} expansion), and a line it cannot parse is a problem by number."""
     path = Path(__file__).parent / "fixtures" / "sample.env"
-    assert secret_checks.read_env_file(path) == {
-        "PLAIN": "value",
-        "QUOTED": "two words",
-        "EXPORTED": "yes",
-        "COMMENTED": "kept",
-        "EMPTY": "",
-        "HASH_IN_QUOTES": "a # b",
-    }
+    entries = secret_checks.read_entries(path)
+    parsed = {e.key: e.value for e in entries if e.key}
+    assert parsed == dict(dotenv.dotenv_values(path, interpolate=False))
+    assert parsed["EXPORTED"] == "yes" and parsed["HASH_IN_QUOTES"] == "a # b"
+    assert secret_checks.file_problems("sample.env", entries) == [
+        (
+            "sample.env line 8 could not be parsed: write KEY=VALUE (quotes around a value "
+            "of several lines)"
+        )
+    ]
+
+
+def example_with_secrets() -> str:
+    return (
+        "".join(f"{key}={value}\n" for key, value in REAL_LOOKING.items())
+        + "export EXPORTED_SAFE=replace-me\n"
+        + f'DEPLOY_KEY="{PEM}"\n'
+        + "SAFE=replace-me\n"
+        + f"UNQUOTED_KEY={PEM}\n"
+        + "AFTER=replace-me\n"
+    )
 
 
 def test_problems_name_keys_and_files_never_values(tmp_path: Path):
     git(tmp_path, "init", "-q")
-    (tmp_path / ".env.example").write_text(
-        "".join(f"{key}={value}\n" for key, value in REAL_LOOKING.items()) + "SAFE=replace-me\n"
-    )
-    (tmp_path / ".env").write_text("SAFE=x\n")
+    (tmp_path / ".env.example").write_text(example_with_secrets())
+    (tmp_path / ".env").write_text("SAFE=x\nexport AFTER=y\n")
+    (tmp_path / ".env").chmod(0o600)
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / ".env.local").write_text("X=1\n")
+    (tmp_path / "config" / ".env.local").write_text(f"LOCAL_TOKEN={REAL_LOOKING['TOKEN']}\n")
     git(tmp_path, "add", "-f", "config/.env.local", ".env.example")
     found = secret_checks.problems(tmp_path)
     text = "\n".join(found)
-    assert "config/.env.local is tracked by git" in text
+    assert "config/.env.local is tracked by git: `git rm --cached config/.env.local`" in text
+    assert "config/.env.local: LOCAL_TOKEN holds what looks like a GitHub token" in text
     for key in REAL_LOOKING:
         assert f".env.example: {key} holds what looks like" in text
-    assert ".env lacks AWS_KEY, OPENAI_KEY, RANDOM, TOKEN" in text
-    for value in REAL_LOOKING.values():
-        assert value not in text
+    assert ".env.example: SESSION_JWT holds what looks like a JSON Web Token" in text
+    assert ".env.example: DEPLOY_KEY holds what looks like a private key block" in text
+    assert (
+        "UNQUOTED_KEY starts a private key block whose other lines are not between quotes" in text
+    )
+    assert ".env.example: EXPORTED_SAFE" not in text  # export and a placeholder: fine
+    missing = ".env lacks AWS_KEY, DEPLOY_KEY, EXPORTED_SAFE, OPENAI_KEY, RANDOM, SESSION_JWT, SLACK, TOKEN, UNQUOTED_KEY"
+    assert missing in text  # the key lines of the unquoted block are not keys
+    assert "could not be parsed" not in text  # the END line belongs to the block
+    assert_no_secret_in(text)
 
 
 def test_a_fresh_bake_has_no_secret_problems(tmp_path: Path):
     assert secret_checks.problems(bake(tmp_path / "out")) == []
+
+
+def test_env_file_mode_and_links(tmp_path: Path):
+    root = tmp_path / "project"
+    root.mkdir()
+    env = root / ".env"
+    env.write_text("A=1\n")
+    env.chmod(0o644)
+    assert secret_checks.dotenv_file_problems(root) == [
+        ".env is readable by others (mode 0644): `chmod 600 .env`"
+    ]
+    env.chmod(0o600)
+    assert secret_checks.dotenv_file_problems(root) == []
+    env.unlink()
+    (root / "settings").mkdir()
+    (root / "settings" / "env").write_text("A=1\n")
+    (root / "settings" / "env").chmod(0o640)
+    env.symlink_to("settings/env")
+    assert secret_checks.dotenv_file_problems(root) == [
+        ".env links to settings/env, readable by others (mode 0640): `chmod 600 settings/env`"
+    ]
+    (root / "settings" / "env").chmod(0o600)
+    assert secret_checks.dotenv_file_problems(root) == []
+    env.unlink()
+    outside = tmp_path / "elsewhere.env"
+    outside.write_text("A=1\n")
+    outside.chmod(0o600)
+    env.symlink_to(outside)
+    (problem,) = secret_checks.dotenv_file_problems(root)
+    assert problem.startswith(".env links outside the project") and "cp " in problem
+    env.unlink()
+    env.symlink_to("gone.env")
+    assert secret_checks.dotenv_file_problems(root) == [
+        (
+            ".env is a link to gone.env, which does not exist: point it at your settings "
+            "file, or `rm .env` and `nox -s setup` for a fresh copy of .env.example"
+        )
+    ]
+
+
+def test_ensure_dotenv_makes_a_private_copy_and_refuses_a_dangling_link(tmp_path: Path):
+    (tmp_path / ".env.example").write_text("A=replace-me\n")
+    old_umask = os.umask(0)  # even with nothing masked, the file is the owner's only
+    try:
+        assert dotenv_file.ensure_dotenv(tmp_path).startswith(".env created")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
+    (tmp_path / ".env").write_text("A=mine\n")
+    assert dotenv_file.ensure_dotenv(tmp_path) == ".env exists, left as it is"
+    assert (tmp_path / ".env").read_text() == "A=mine\n"
+    (tmp_path / ".env").unlink()
+    (tmp_path / ".env").symlink_to("missing")
+    with pytest.raises(EnvlockError, match=r"^\.env is a link to missing, which does not exist"):
+        dotenv_file.ensure_dotenv(tmp_path)
+    assert (tmp_path / ".env").is_symlink() and not (tmp_path / "missing").exists()
+
+
+@pytest.fixture(scope="module")
+def python_without_dotenv(tmp_path_factory) -> Path:
+    """A real Python that lacks python-dotenv, as the `python` of a pre-commit hook may."""
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    found = subprocess.run([str(python), "-c", "import dotenv"], capture_output=True, check=False)
+    assert found.returncode != 0
+    return python
+
+
+def run_hook(project: Path, python: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(python), "tools/envlock/secret_checks.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_hook_without_dotenv_or_environment_skips_contents_but_catches_tracked_files(
+    tmp_path: Path, python_without_dotenv: Path
+):
+    made = bake(tmp_path / "out")
+    (made / ".env.example").write_text(example_with_secrets())
+    result = run_hook(made, python_without_dotenv)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("skipped: checking what .env.example and .env hold")
+    (made / ".env.production").write_text(f"KEY={REAL_LOOKING['AWS_KEY']}\n")
+    git(made, "add", "-f", ".env.production")
+    tracked = run_hook(made, python_without_dotenv)
+    assert tracked.returncode == 1
+    assert ".env.production is tracked by git" in tracked.stderr
+    assert_no_secret_in(tracked.stdout + tracked.stderr)
+    git(made, "rm", "-q", "--cached", ".env.production")
+    (made / ".env").chmod(0o644)  # the mode needs no parser either
+    loose = run_hook(made, python_without_dotenv)
+    assert loose.returncode == 1
+    assert "`chmod 600 .env`" in loose.stderr
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +317,105 @@ def test_doctor_reports_env_problems_and_a_missing_env(tmp_path: Path):
     assert code != 0
     assert problems["environment exists"] == "no .venv: run `nox -s setup`"
     assert ".env lacks API_TOKEN, LOG_LEVEL" in problems["secrets and .env"]
+
+
+@pytest.mark.slow
+def test_doctor_and_setup_check_the_env_file_itself(project: Path, tmp_path: Path):
+    env = project / ".env"
+    original = env.read_bytes()
+    try:
+        env.chmod(0o644)
+        code, report = doctor(project)
+        assert code != 0
+        assert "`chmod 600 .env`" in failed(report)["secrets and .env"]
+        env.unlink()
+        outside = tmp_path / "shared.env"
+        outside.write_bytes(original)
+        outside.chmod(0o600)
+        env.symlink_to(outside)
+        assert ".env links outside the project" in failed(doctor(project)[1])["secrets and .env"]
+        env.unlink()
+        env.symlink_to("nowhere.env")
+        assert "which does not exist" in failed(doctor(project)[1])["secrets and .env"]
+        result = run_nox(project, "-s", "setup", check=False)
+        assert result.returncode != 0
+        (line,) = [line for line in result.stdout.splitlines() if "nowhere.env" in line]
+        assert "which does not exist" in line and "`rm .env`" in line
+        assert "Traceback" not in result.stdout
+        assert env.is_symlink()  # left as it was
+    finally:
+        if env.is_symlink() or env.exists():
+            env.unlink()
+        env.write_bytes(original)
+        env.chmod(0o600)
+    assert doctor(project)[0] == 0
+
+
+@pytest.mark.slow
+def test_the_hook_without_dotenv_uses_the_projects_environment(
+    project: Path, python_without_dotenv: Path
+):
+    example = project / ".env.example"
+    original = example.read_text()
+    example.write_text(original + f'DEPLOY_KEY="{PEM}"\n')
+    try:
+        result = run_hook(project, python_without_dotenv)
+    finally:
+        example.write_text(original)
+    assert result.returncode == 1
+    assert ".env.example: DEPLOY_KEY holds what looks like a private key block" in result.stderr
+    assert "skipped" not in result.stdout
+    assert_no_secret_in(result.stdout + result.stderr)
+    assert run_hook(project, python_without_dotenv).returncode == 0
+
+
+def everything_written(root: Path) -> str:
+    """The text of every file the sessions wrote: reports, logs, all of .nox/."""
+    found = []
+    for path in [root / "rebuild-report.json", *(root / ".nox").rglob("*")]:
+        if path.is_file() and not path.is_symlink():
+            found.append(path.read_bytes().decode("utf-8", errors="replace"))
+    return "\n".join(found)
+
+
+@pytest.mark.slow
+def test_no_session_prints_or_writes_a_secret_value(tmp_path: Path):
+    """Real-looking secrets in .env.example and .env (a multi-line key between quotes, one
+    without quotes, a JWT, an export line): every session's output, the rebuild report,
+    doctor's JSON and all of .nox/ are searched for each value."""
+    made = bake(tmp_path / "out")
+    (made / ".env.example").write_text((made / ".env.example").read_text() + example_with_secrets())
+    (made / ".env").write_text(
+        "".join(f"{key}={value}\n" for key, value in REAL_LOOKING.items())
+        + f'DEPLOY_KEY="{PEM}"\nexport API_TOKEN={REAL_LOOKING["TOKEN"]}\n'
+    )
+    (made / ".env").chmod(0o600)
+    outputs = []
+    for args in (
+        ("-s", "setup"),
+        ("-s", "doctor"),
+        ("-s", "doctor", "--", "--json"),
+        ("-s", "rebuild"),
+        ("-s", "lint"),
+        ("-s", "hooks"),
+    ):
+        outputs.append(run_nox(made, *args, check=False).stdout)
+    offline = nox_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    git(made, "add", "-A")
+    hook = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=made,
+        env=offline,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    outputs += [hook.stdout, hook.stderr]
+    assert (made / "rebuild-report.json").is_file()  # searched below, with .nox/
+    assert "DEPLOY_KEY holds what looks like a private key block" in outputs[1]
+    assert "holds what looks like a private key block" in hook.stdout + hook.stderr
+    assert_no_secret_in("\n".join(outputs))
+    assert_no_secret_in(everything_written(made))
 
 
 # What a project of each preset imports first; mypy (strict) must accept it as it is.

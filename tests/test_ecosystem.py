@@ -62,7 +62,7 @@ def test_workflows_match_their_schemas(fresh: Path):
         result = tool("check-jsonschema", "--builtin-schema", schema, str(path), cwd=fresh)
         assert result.returncode == 0, result.stdout + result.stderr
     jobs = yaml.safe_load(workflow.read_text())["jobs"]
-    assert set(jobs) == {"lint", "tests", "rebuild"}
+    assert set(jobs) == {"lint", "tests", "rebuild", "zizmor"}
     assert jobs["tests"]["strategy"]["matrix"]["os"] == [
         "ubuntu-latest",
         "macos-latest",
@@ -159,12 +159,12 @@ def test_run_in_venv_finds_tools_per_platform(tmp_path: Path):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("preset", "packages"),
-    [("dl", ["torch", "torchvision"]), ("nlp", ["transformers", "tokenizers"])],
+    [("dl-cuda", ["torch", "torchvision"]), ("nlp", ["transformers", "tokenizers"])],
 )
 def test_heavier_presets_lock(tmp_path: Path, preset: str, packages: list[str]):
     """Compile only: installing these is left to the user's machine."""
-    # torch_variant=cuda: PyPI's builds (the CPU index is not reachable from the test machines)
-    made = bake(tmp_path / "out", preset=preset, torch_variant="cuda")
+    # dl-cuda: PyPI's builds (the CPU index of preset=dl is not reachable from the test machines)
+    made = bake(tmp_path / "out", preset=preset)
     run_nox(made, "-s", "lock")
     runtime = (made / "requirements.txt").read_text()
     for package in packages:
@@ -173,8 +173,8 @@ def test_heavier_presets_lock(tmp_path: Path, preset: str, packages: list[str]):
 
 @pytest.mark.parametrize("manager", ["venv", "conda"])
 def test_torch_variant_reaches_the_lock_settings(tmp_path: Path, manager: str):
-    cpu = bake(tmp_path / "cpu", preset="dl", torch_variant="cpu", env_manager=manager)
-    cuda = bake(tmp_path / "cuda", preset="dl", torch_variant="cuda", env_manager=manager)
+    cpu = bake(tmp_path / "cpu", preset="dl", env_manager=manager)
+    cuda = bake(tmp_path / "cuda", preset="dl-cuda", env_manager=manager)
     cpu_settings = load_toml(cpu / "pyproject.toml")["tool"]["envlock"]
     assert cpu_settings["extra-index-urls"] == [TORCH_CPU_INDEX]
     assert "extra-index-urls" not in load_toml(cuda / "pyproject.toml")["tool"]["envlock"]
@@ -194,7 +194,7 @@ def test_torch_variant_cpu_survives_into_the_lock_and_the_install(tmp_path: Path
     127.0.0.1, since PyTorch's real index is not reachable from the test machines. What is
     real: the baked setting, uv's resolution against both indexes, the hash-pinned lock and
     the hash-checked install from it."""
-    made = bake(tmp_path / "out", preset="dl", torch_variant="cpu")
+    made = bake(tmp_path / "out", preset="dl")
     build_index(tmp_path / "index", "torch", "2.15.0+cpu")
     with serve_index(tmp_path / "index") as url:
         pyproject = made / "pyproject.toml"

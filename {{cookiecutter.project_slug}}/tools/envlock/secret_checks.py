@@ -1,44 +1,69 @@
-"""Checks that keep secrets out of git and ``.env`` complete; values are never printed.
+"""Checks that keep secrets out of git and ``.env`` complete and private.
 
-``.env`` files are read with a small reader of ``KEY=VALUE`` lines because these checks
-run where no package is installed (nox's own environment, a pre-commit hook offline).
+No value from a ``.env`` file is ever printed: a problem names the file, a line number
+and, at most, a key, and only a key that python-dotenv's parser returned and that looks
+like a variable name (a fragment of an unquoted private key is never shown as a key).
+
+``.env`` files are read with python-dotenv's own parser (``dotenv.parser.parse_stream``:
+multi-line values in quotes, ``export``, comments, as the library defines them). These
+checks also run where python-dotenv may be missing: as the pre-commit hook (the
+``python`` on PATH) and inside ``nox -s doctor`` (nox's own environment). There the
+parsing runs in the project's environment instead (.venv or .conda, which always has
+python-dotenv: requirements.in lists it), through this same file. Before ``nox -s setup``
+has made that environment the hook says the ``.env`` contents were not checked, and runs
+the checks that need no parser: tracked ``.env`` files, ``.env``'s mode and link.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import io
+import json
 import math
+import os
 import re
+import stat
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+__all__ = ["looks_secret", "problems", "read_entries"]
 
 SECRET_PATTERNS = {
     "an OpenAI-style key (sk-...)": re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
     "an AWS access key (AKIA...)": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "a private key block": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "a private key block": re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
     "a GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
     "a Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    # header.payload.signature, each base64url; a JSON header always starts with eyJ.
+    "a JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 }
+PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 ENTROPY_MIN_LENGTH = 24
 ENTROPY_BITS = 4.0
+KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+NO_PARSER = (
+    ".env.example and .env were not checked: python-dotenv reads them, and neither this "
+    "Python nor a project environment has it; `nox -s setup` makes the environment"
+)
+SKIPPED = (
+    "skipped: checking what .env.example and .env hold needs python-dotenv from the "
+    "project's environment; `nox -s setup` makes it (tracked .env files were checked)"
+)
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` pairs (``export`` and quotes allowed, comments skipped)."""
-    values = {}
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = re.sub(r"\s+#.*$", "", value)
-        values[key.strip()] = value
-    return values
+@dataclass(frozen=True)
+class Entry:
+    """One statement of a ``.env`` file as python-dotenv parsed it."""
+
+    line: int
+    key: str | None
+    value: str | None
+    error: bool
+    ends_key_block: bool  # the line holds -----END ... PRIVATE KEY-----
 
 
 def entropy(text: str) -> float:
@@ -63,52 +88,226 @@ def looks_secret(value: str) -> str | None:
     return None
 
 
-def tracked_env_files(root: Path) -> list[str]:
-    """Files git tracks named .env or .env.* (other than .env.example), in any folder."""
+def read_entries(path: Path) -> list[Entry]:
+    """The statements of a ``.env`` file, parsed by python-dotenv (raw values: no
+    ``${VAR}`` expansion, so nothing of the environment is read in)."""
+    from dotenv.parser import parse_stream  # here: the module must import without it
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return [
+        Entry(b.original.line, b.key, b.value, b.error, bool(PEM_END.search(b.original.string)))
+        for b in parse_stream(io.StringIO(text))
+    ]
+
+
+def key_entries(entries: list[Entry]) -> Iterator[tuple[Entry, str | None]]:
+    """Each statement with a key, and the problem that makes its key unshowable (None
+    when the key is a plain variable name with a value)."""
+    in_block = False
+    for entry in entries:
+        if in_block:  # a line of an unquoted private key, which the parser split up
+            in_block = not entry.ends_key_block
+            yield entry, "inside"
+            continue
+        if entry.error or entry.key is None:
+            continue
+        value = entry.value or ""
+        if SECRET_PATTERNS["a private key block"].search(value) and not PEM_END.search(value):
+            in_block = True
+            yield entry, "starts"
+        elif entry.value is None:
+            yield entry, "bare"
+        elif not KEY_NAME.fullmatch(entry.key) or looks_secret(entry.key):
+            yield entry, "odd"
+        else:
+            yield entry, None
+
+
+def parse_errors(name: str, entries: list[Entry]) -> list[str]:
+    """Lines python-dotenv could not parse (not those inside an unquoted private key,
+    which is reported once, by the key that starts it)."""
+    inside = {e.line for e, problem in key_entries(entries) if problem == "inside"}
+    return [
+        f"{name} line {e.line} could not be parsed: write KEY=VALUE (quotes around a value "
+        "of several lines)"
+        for e in entries
+        if e.error and e.line not in inside
+    ]
+
+
+def file_problems(name: str, entries: list[Entry]) -> list[str]:
+    """Problems of a file that is shared (.env.example, a tracked .env file): lines that
+    do not parse, keys that hide a value, values that look like real secrets."""
+    found = parse_errors(name, entries)
+    for entry, problem in key_entries(entries):
+        where = f"{name} line {entry.line}"
+        if problem == "starts":
+            found.append(
+                f"{where}: {shown(entry)} starts a private key block whose other lines are "
+                "not between quotes: quote the whole value (a real key belongs in .env)"
+            )
+        elif problem == "bare":
+            found.append(f"{where} has no `=`: write KEY=VALUE (quotes for several lines)")
+        elif problem == "odd":
+            found.append(f"{where}: a key that looks like a value: write KEY=VALUE")
+        elif problem is None:
+            kind = looks_secret(entry.value or "")
+            if kind:
+                found.append(
+                    f"{name}: {entry.key} holds what looks like {kind}: "
+                    "put a placeholder there and the real value in .env"
+                )
+    return found
+
+
+def shown(entry: Entry) -> str:
+    key = entry.key or ""
+    return key if KEY_NAME.fullmatch(key) and not looks_secret(key) else "a key"
+
+
+def declared_keys(entries: list[Entry]) -> set[str]:
+    return {e.key for e, problem in key_entries(entries) if problem in (None, "starts") and e.key}
+
+
+def tracked_files(root: Path) -> list[str]:
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, check=True
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return []
-    names = [n for n in listed.split("\0") if n]
-    return [
-        n
-        for n in names
-        if (Path(n).name == ".env" or Path(n).name.startswith(".env."))
-        and Path(n).name != ".env.example"
-    ]
+    return [n for n in listed.split("\0") if n]
+
+
+def is_private(name: str) -> bool:
+    """``.env`` and ``.env.*`` in any folder, but the example: they hold real values."""
+    base = Path(name).name
+    return (base == ".env" or base.startswith(".env.")) and base != ".env.example"
+
+
+def tracked_env_files(root: Path) -> list[str]:
+    """Files git tracks named .env or .env.* (other than .env.example), in any folder."""
+    return [n for n in tracked_files(root) if is_private(n)]
+
+
+def dotenv_file_problems(root: Path) -> list[str]:
+    """``.env`` itself: readable by its owner only, and a link only to a file of the
+    project. No parser needed. Windows has no such modes; there only links are checked."""
+    env = root / ".env"
+    if not env.is_symlink():
+        mode = stat.S_IMODE(env.stat().st_mode) if env.is_file() else 0
+        if os.name != "nt" and mode & 0o077:
+            return [f".env is readable by others (mode {mode:04o}): `chmod 600 .env`"]
+        return []
+    link = env.readlink()
+    target = env.resolve()
+    if not target.exists():
+        problem = (
+            f".env is a link to {link}, which does not exist: point it at your settings "
+            "file, or `rm .env` and `nox -s setup` for a fresh copy of .env.example"
+        )
+    elif not target.is_relative_to(root.resolve()):
+        problem = (
+            f".env links outside the project (to {link}): put the file itself in the "
+            f"project, `rm .env && cp {target} .env && chmod 600 .env`"
+        )
+    elif os.name != "nt" and stat.S_IMODE(target.stat().st_mode) & 0o077:
+        relative = target.relative_to(root.resolve())
+        mode = stat.S_IMODE(target.stat().st_mode)
+        problem = f".env links to {relative}, readable by others (mode {mode:04o}): `chmod 600 {relative}`"
+    else:
+        return []
+    return [problem]
+
+
+def content_problems(root: Path) -> list[str]:
+    """Everything python-dotenv must read: secrets in .env.example and in tracked .env
+    files, keys of .env.example missing from .env, lines nobody can parse."""
+    found: list[str] = []
+    example = root / ".env.example"
+    example_entries = read_entries(example) if example.is_file() else []
+    found += file_problems(".env.example", example_entries)
+    for name in tracked_env_files(root):
+        if (root / name).is_file():
+            found += file_problems(name, read_entries(root / name))
+    env = root / ".env"
+    if env.is_file():
+        env_entries = read_entries(env)
+        found += parse_errors(".env", env_entries)
+        missing = sorted(declared_keys(example_entries) - {e.key for e in env_entries if e.key})
+        if missing:
+            found.append(
+                f".env lacks {', '.join(missing)} (listed in .env.example): add them to .env"
+            )
+    return found
+
+
+def environment_python(root: Path) -> Path | None:
+    """The project environment's Python (tools/run_in_venv.py knows where they are)."""
+    spec = importlib.util.spec_from_file_location("run_in_venv", root / "tools" / "run_in_venv.py")
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found: Path | None = module.find_tool(root, "python")
+    return found
+
+
+def content_problems_anywhere(root: Path) -> list[str] | None:
+    """``content_problems`` here when python-dotenv imports, else in the project's
+    environment; None when neither has it."""
+    if importlib.util.find_spec("dotenv") is not None:
+        return content_problems(root)
+    python = environment_python(root)
+    if python is None:
+        return None
+    result = subprocess.run(
+        [str(python), "-I", str(Path(__file__).resolve()), "--content", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        env_name = python.parent.parent.name
+        return [f"{env_name} cannot run the .env checks (no python-dotenv?): run `nox -s setup`"]
+    lines: list[str] = json.loads(result.stdout)
+    return lines
 
 
 def problems(root: Path) -> list[str]:
-    """Every secret or .env problem of the project, one line each, naming keys only."""
+    """Every secret or .env problem of the project, one line each (doctor's row)."""
     found = [
         f"{name} is tracked by git: `git rm --cached {name}` (it must stay private)"
         for name in tracked_env_files(root)
     ]
-    example = root / ".env.example"
-    if example.exists():
-        example_values = read_env_file(example)
-        for key, value in example_values.items():
-            kind = looks_secret(value)
-            if kind:
-                found.append(
-                    f".env.example: {key} holds what looks like {kind}: "
-                    "put a placeholder there and the real value in .env"
-                )
-        env = root / ".env"
-        if env.exists():
-            missing = sorted(set(example_values) - set(read_env_file(env)))
-            if missing:
-                found.append(
-                    f".env lacks {', '.join(missing)} (listed in .env.example): add them to .env"
-                )
-    return found
+    found += dotenv_file_problems(root)
+    content = content_problems_anywhere(root)
+    return found + (content if content is not None else [NO_PARSER])
+
+
+def main(argv: list[str]) -> int:
+    """The pre-commit hook (exit 1 on any problem); ``--content ROOT`` is its helper in
+    the project's environment (prints the content problems as JSON)."""
+    if argv[:1] == ["--content"]:
+        try:
+            print(json.dumps(content_problems(Path(argv[1]))))
+        except ImportError:
+            return 2
+        return 0
+    root = Path.cwd()
+    lines = [
+        f"{name} is tracked by git: `git rm --cached {name}` (it must stay private)"
+        for name in tracked_env_files(root)
+    ] + dotenv_file_problems(root)
+    content = content_problems_anywhere(root)
+    if content is None:
+        print(SKIPPED)
+    for line in lines + (content or []):
+        print(line, file=sys.stderr)
+    return 1 if lines or content else 0
 
 
 if __name__ == "__main__":
-    # python tools/envlock/secret_checks.py: the pre-commit hook (exit 1 on any problem).
-    lines = problems(Path.cwd())
-    for line in lines:
-        print(line, file=sys.stderr)
-    sys.exit(1 if lines else 0)
+    # Run as a script, tools/ is not on the path; run_in_venv.py imports envlock from it.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,252 @@
+"""The checks every answer goes through, however it reached cookiecutter.
+
+Plain functions over a dict of answers, so that the template's Jinja extension
+(local_extensions.py) can run them while the prompts are answered and again before any
+file is written, and the tests can call them without a bake. Cookiecutter does not run
+this file as a hook (only pre_gen_project and post_gen_project are hooks); it is never
+rendered with Jinja either, so the Jinja markers below are plain strings.
+
+What a check needs from the template is read from the template itself: the fixed choices
+(``_choices`` in cookiecutter.json, including the supported Pythons) and the names of
+every package the project's locks can hold (tools/envlock/names.json of the project).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import keyword
+import re
+import sys
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_FOLDER = "{" + "{cookiecutter.project_slug}" + "}"
+NAMES_FILE = Path(PROJECT_FOLDER) / "tools" / "envlock" / "names.json"
+
+# A file system takes 255 bytes per name, Windows 260 characters per path: the slug and
+# the package name are folder names and parts of longer names inside .venv
+# (site-packages/<package>-0.1.0.dist-info/...), so they are kept well below that.
+NAME_MAX_LENGTH = 64
+# Jinja's openers: an answer holding one would be evaluated as a template.
+JINJA_MARKERS = ("{" + "{", "{" + "%", "{" + "#")
+# Unicode categories of control characters and line or paragraph separators: none of
+# them belongs in a one-line answer (a newline in description breaks pyproject.toml).
+CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+# Names the project itself uses at its top level, the library behind its noxfile, and
+# the stdlib's test package (which sys.stdlib_module_names leaves out).
+PROJECT_NAMES = frozenset(
+    {"test", "tests", "src", "data", "notebooks", "tools", "noxfile", "envlock", "run_in_venv"}
+)
+# Device names Windows reserves in every folder (the project is made for Windows too).
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{n}" for n in range(1, 10)}
+    | {f"lpt{n}" for n in range(1, 10)}
+)
+EXAMPLES = {
+    "project_name": "My Project",
+    "project_slug": "my-project",
+    "package_name": "my_project",
+    "author_name": "Your Name",
+    "author_email": "you@example.com",
+    "description": "A reproducible Python project.",
+    "python_versions": "3.10, 3.11, 3.12, 3.13",
+}
+SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CANONICAL = re.compile(r"[-_.]+")
+
+
+class BadAnswer(Exception):
+    """An answer that cannot make a working project; the message is one line."""
+
+    def __init__(self, key: str, value: object, reason: str, example: str) -> None:
+        self.key, self.value, self.example = key, value, example
+        # repr escapes newlines and other control characters: the message stays one line.
+        super().__init__(f"{key}={value!r} is not valid: {reason}; for example {key}={example!r}")
+
+
+@dataclass(frozen=True)
+class TemplateData:
+    """What the checks read from the template."""
+
+    choices: dict[str, list[str]]
+    defaults: dict[str, object]  # cookiecutter.json's own values
+    taken: dict[str, str]  # canonical name -> what in the locks has that name
+
+    @property
+    def pythons(self) -> list[str]:
+        return self.choices["python_version"]
+
+
+def canonical(name: str) -> str:
+    """PEP 503 normalisation: ``Typing_Extensions`` and ``typing-extensions`` are one name."""
+    return CANONICAL.sub("-", name).lower()
+
+
+def load_template(template: Path) -> TemplateData:
+    """The choices of cookiecutter.json and every name in the project's names.json."""
+    config = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
+    names = json.loads((template / NAMES_FILE).read_text(encoding="utf-8"))
+    taken: dict[str, str] = {}
+    for distribution, modules in names["imports"].items():
+        taken.setdefault(canonical(distribution), f"the distribution {distribution}")
+        for module in modules:
+            taken.setdefault(canonical(module), f"the module {module} (from {distribution})")
+    for members in names["sets"].values():
+        for distribution in members:
+            taken.setdefault(canonical(distribution), f"the distribution {distribution}")
+    for conda_name, pypi_name in names["conda"].items():
+        taken.setdefault(canonical(conda_name), f"the conda package {conda_name} ({pypi_name})")
+    return TemplateData(choices=config["_choices"], defaults=config, taken=taken)
+
+
+def example_for(key: str, data: TemplateData) -> str:
+    if key in EXAMPLES:
+        return EXAMPLES[key]
+    allowed = data.choices.get(key, [""])
+    default = data.defaults.get(key)
+    return default if isinstance(default, str) and default in allowed else allowed[0]
+
+
+def parse_matrix(text: str) -> list[str]:
+    """``"3.10, 3.11 3.12"`` -> ``["3.10", "3.11", "3.12"]`` (commas or spaces)."""
+    return text.replace(",", " ").split()
+
+
+def check_text(key: str, value: str, data: TemplateData) -> None:
+    """What no answer may hold, whatever the key."""
+    for char in value:
+        if unicodedata.category(char) in CONTROL_CATEGORIES:
+            raise BadAnswer(
+                key,
+                value,
+                f"it holds the control character {char!r}: answers are one line of text",
+                example_for(key, data),
+            )
+    for marker in JINJA_MARKERS:
+        if marker in value:
+            raise BadAnswer(
+                key,
+                value,
+                f"{marker!r} starts Jinja syntax, which the template would evaluate",
+                example_for(key, data),
+            )
+
+
+def check_file_name(key: str, name: str, data: TemplateData) -> None:
+    """Limits of a name that becomes a folder and a distribution or module name."""
+    example = example_for(key, data)
+    if len(name) > NAME_MAX_LENGTH:
+        raise BadAnswer(
+            key, name, f"it is {len(name)} characters long, at most {NAME_MAX_LENGTH}", example
+        )
+    if name.lower() in WINDOWS_RESERVED:
+        raise BadAnswer(key, name, "Windows reserves that name for a device", example)
+    if canonical(name) in data.taken:
+        raise BadAnswer(
+            key,
+            name,
+            f"the project's locks can hold {data.taken[canonical(name)]}, which it would shadow",
+            example,
+        )
+
+
+def check_slug(slug: str, data: TemplateData) -> None:
+    if not SLUG.match(slug):
+        raise BadAnswer(
+            "project_slug",
+            slug,
+            "use lower-case ASCII letters and digits joined by single dashes, "
+            "starting with a letter",
+            example_for("project_slug", data),
+        )
+    check_file_name("project_slug", slug, data)
+
+
+def check_package_name(name: str, data: TemplateData) -> None:
+    example = example_for("package_name", data)
+    if not PACKAGE.match(name):
+        raise BadAnswer(
+            "package_name",
+            name,
+            "use lower-case ASCII letters, digits and _, starting with a letter",
+            example,
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise BadAnswer("package_name", name, "it is a Python keyword", example)
+    if name in PROJECT_NAMES:
+        raise BadAnswer(
+            "package_name", name, "the project or Python already uses that name", example
+        )
+    if name in sys.stdlib_module_names:
+        raise BadAnswer(
+            "package_name", name, "it is the name of a standard-library module", example
+        )
+    if hasattr(builtins, name):
+        raise BadAnswer("package_name", name, "it is the name of a Python builtin", example)
+    check_file_name("package_name", name, data)
+
+
+def check_matrix(answers: Mapping[str, object], data: TemplateData) -> None:
+    text = str(answers["python_versions"])
+    example = example_for("python_versions", data)
+    matrix = parse_matrix(text)
+    if not matrix:
+        raise BadAnswer("python_versions", text, "list at least the main version", example)
+    for version in matrix:
+        if version not in data.pythons:
+            raise BadAnswer(
+                "python_versions",
+                text,
+                f"{version!r} is not one of {', '.join(data.pythons)}",
+                example,
+            )
+    if len(set(matrix)) != len(matrix):
+        raise BadAnswer("python_versions", text, "a version is listed twice", example)
+    main = answers.get("python_version")
+    if main in data.pythons and main not in matrix:
+        raise BadAnswer(
+            "python_versions",
+            text,
+            f"it must include the main version python_version={main}",
+            example,
+        )
+
+
+def check(answers: Mapping[str, object], data: TemplateData) -> None:
+    """Raise BadAnswer for the first answer that cannot make a working project.
+
+    Only the answers present are checked, so the same function checks each answer as
+    soon as it is given (the later ones are still missing) and all of them at the end.
+    Keys starting with ``_`` are the template's own data, not answers.
+    """
+    public = {k: v for k, v in answers.items() if not k.startswith("_")}
+    for key, value in public.items():
+        if isinstance(value, str):
+            check_text(key, value, data)
+    if "project_name" in public and not str(public["project_name"]).strip():
+        raise BadAnswer("project_name", public["project_name"], "it is empty", "My Project")
+    if "project_slug" in public:
+        check_slug(str(public["project_slug"]), data)
+    if "package_name" in public:
+        check_package_name(str(public["package_name"]), data)
+    email = str(public.get("author_email", "")).strip()
+    if email and not EMAIL.match(email):
+        raise BadAnswer(
+            "author_email",
+            email,
+            "it is not an e-mail address (or leave it empty)",
+            example_for("author_email", data),
+        )
+    for key, allowed in data.choices.items():
+        if key in public and public[key] not in allowed:
+            raise BadAnswer(
+                key, public[key], f"choose one of {', '.join(allowed)}", example_for(key, data)
+            )
+    if "python_versions" in public:
+        check_matrix(public, data)

@@ -70,7 +70,7 @@ def test_conda_bake_has_its_settings_and_venv_bake_has_no_environment_yml(tmp_pa
     project = bake(tmp_path / "conda", env_manager="conda", init_git="no")
     settings = load_toml(project / "pyproject.toml")["tool"]["envlock"]
     assert settings["env-manager"] == "conda" and settings["conda-prefix"] == ".conda"
-    assert ".conda/" in (project / ".gitignore").read_text()
+    assert ".conda" in (project / ".gitignore").read_text().split()
     readme = (project / "README.md").read_text()
     assert "conda activate ./.conda" in readme
     assert "only on a machine with conda" in readme

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from envlock import EnvlockError, engines, env_dirs, fs, layout, pythons
+from envlock import EnvlockError, engines, env_dirs, fs, layout, owners, pythons
 from envlock import lockfiles as locks
 from envlock.backends.venv import activation_commands
 from envlock.checks import Check, render_table
@@ -301,22 +305,68 @@ def test_paths_per_platform(platform: str, python: str, activate: str):
     assert activate in activation_commands(".venv", platform).values()
 
 
-def test_swap_in_replaces_and_recover_undoes_a_half_swap(tmp_path: Path):
-    env, new = tmp_path / ".venv", tmp_path / ".venv.new"
-    env.mkdir()
-    (env / "old").touch()
-    new.mkdir()
-    (new / "new").touch()
-    env_dirs.swap_in(new, env)
-    assert [p.name for p in env.iterdir()] == ["new"]
-    assert not new.exists() and not env_dirs.retired_dir(env).exists()
+def gone_process() -> owners.Owner:
+    """The owner marker of a real process that has ended."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    pid = int(ended.stdout)
+    assert owners.process_started(pid) is None
+    return owners.Owner(pid, "", socket.gethostname(), "`nox -s rebuild`")
 
-    # Interrupted between the two renames: only the retired copy is left.
+
+def folder_with(path: Path, name: str) -> Path:
+    path.mkdir()
+    (path / name).touch()
+    return path
+
+
+def test_swap_in_replaces_and_recover_undoes_a_half_swap_of_a_gone_session(tmp_path: Path):
+    env = folder_with(tmp_path / ".venv", "old")
+    new = folder_with(env_dirs.claim_staging(env), "new")
+    env_dirs.write_state(new, {"lock": "a"})
+    env_dirs.swap_in(new, env)
+    assert sorted(p.name for p in env.iterdir()) == [env_dirs.STATE_FILE, "new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".venv"]  # no folder, no marker
+
+    # A session that is gone now was cut between the two renames of its swap.
+    dead = gone_process()
     env.rename(env_dirs.retired_dir(env))
-    env_dirs.staging_dir(env).mkdir()
+    owners.write_marker(env_dirs.retired_dir(env), dead)
+    folder_with(env_dirs.staging_dir(env), "half-built")
+    owners.write_marker(env_dirs.staging_dir(env), dead)
     env_dirs.recover(env)
-    assert [p.name for p in env.iterdir()] == ["new"]
-    assert not env_dirs.staging_dir(env).exists()
+    assert sorted(p.name for p in env.iterdir()) == [env_dirs.STATE_FILE, "new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".venv"]
+
+
+def test_recover_leaves_unclaimed_folders_and_those_of_a_running_session(tmp_path: Path):
+    env = folder_with(tmp_path / ".venv", "mine")
+    folder_with(env_dirs.retired_dir(env), "users-own")
+    with pytest.raises(EnvlockError, match=r"\.venv\.old was not made by a nox session .*left"):
+        env_dirs.claim_staging(env)
+    env_dirs.recover(env)
+    assert (env_dirs.retired_dir(env) / "users-own").exists() and (env / "mine").exists()
+
+    running = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                               stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        started = owners.process_started(running.pid)
+        assert started
+        owner = owners.Owner(running.pid, started, socket.gethostname(), "`nox -s rebuild`")
+        folder_with(env_dirs.staging_dir(env), "being-built")
+        owners.write_marker(env_dirs.staging_dir(env), owner)
+        env_dirs.recover(env)
+        assert (env_dirs.staging_dir(env) / "being-built").exists()
+        line = env_dirs.leftovers_in_the_way(env)
+        assert line and f"`nox -s rebuild` (process {running.pid}" in line
+        assert "still running: wait for it to finish" in line and "\n" not in line
+        # The same process id with another start time is a later process: the owner is gone.
+        owners.write_marker(env_dirs.staging_dir(env), dataclasses.replace(owner, started="1"))
+        env_dirs.recover(env)
+        assert not env_dirs.staging_dir(env).exists()
+        assert not owners.marker_path(env_dirs.staging_dir(env)).exists()
+    finally:
+        running.communicate(b"")
 
 
 def test_state_says_whether_an_env_is_current(tmp_path: Path):

@@ -40,7 +40,7 @@ from envlock.layout import env_executable
 from envlock.lock import compile_locks
 from envlock.matrix import set_matrix
 from envlock.rebuild import rebuild_environment
-from envlock.runner import run_streaming
+from envlock.runner import one_line, run_streaming
 from envlock.settings import Project, load_project
 from envlock.setup import set_up
 from envlock.tool_locks import ensure_uv
@@ -68,14 +68,14 @@ SessionFunction = Callable[[nox.Session], None]
 
 
 def user_errors(session_function: SessionFunction) -> SessionFunction:
-    """Turn an EnvlockError into nox's one-line session failure."""
+    """Turn an EnvlockError, an OS error or Ctrl-C into nox's one-line session failure."""
 
     @functools.wraps(session_function)
     def wrapper(session: nox.Session) -> None:
         try:
             session_function(session)
-        except EnvlockError as error:
-            session.error(str(error))
+        except (EnvlockError, OSError, KeyboardInterrupt) as error:
+            session.error(one_line(error))
 
     return wrapper
 

@@ -1,18 +1,17 @@
 """What every session's logic is handed: how to run a command and log a line, the uv
 to use, and the noxfile's extensions; plus the helpers they share (timed steps, the
-small tool environments under ``.nox``, what to add to a failure)."""
+small tool environments under ``.nox``)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from envlock import EnvlockError, tool_locks
+from envlock import tool_locks
 from envlock.checks import Check
 from envlock.engines import uv_env
 from envlock.layout import env_executable
@@ -22,7 +21,6 @@ __all__ = [
     "Context",
     "Extensions",
     "RunCommand",
-    "saying_what_became_of",
     "tool_python",
 ]
 
@@ -67,17 +65,6 @@ class Context:
         result = action()
         self.log(f"{what}: done in {time.perf_counter() - started:.1f} s")
         return result
-
-
-@contextlib.contextmanager
-def saying_what_became_of(env: Path) -> Iterator[None]:
-    """Add to a failure what became of the environment: nothing."""
-    existed = env.exists()
-    try:
-        yield
-    except EnvlockError as error:
-        outcome = f"{env.name} was left as it was" if existed else f"no {env.name} was made"
-        raise EnvlockError(f"{error}; {outcome}") from None
 
 
 def tool_python(project: Project, ctx: Context, name: str, python: Path, tool: str) -> Path:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from envlock import EnvlockError, backends, engines, lockfiles, names, pythons, secret_checks
+from envlock import (
+    EnvlockError,
+    backends,
+    engines,
+    env_dirs,
+    lockfiles,
+    names,
+    pythons,
+    secret_checks,
+)
 from envlock.backends import Backend
 from envlock.checks import Check, all_passed
 from envlock.comparison import compare
@@ -10,7 +19,7 @@ from envlock.context import Context
 from envlock.runner import quiet_check
 from envlock.settings import Project
 
-__all__ = ["diagnose", "isolation_checks"]
+__all__ = ["diagnose", "environment_checks", "isolation_checks"]
 
 
 def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[Check]:
@@ -43,10 +52,33 @@ def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[C
     return checks
 
 
+def environment_checks(project: Project, ctx: Context, backend: Backend) -> list[Check]:
+    """Whether the environment exists and is sound (the same test `nox -s setup` makes
+    before it builds), then its isolation checks."""
+    env = backend.env_dir
+    try:
+        place = env_dirs.place(env)
+    except EnvlockError as error:
+        return [Check("environment exists", False, str(error))]
+    if not place.exists():
+        return [Check("environment exists", False, f"no {env.name}: run `nox -s setup`")]
+    checks = [Check("environment exists", True, env.name)]
+    found = env_dirs.problem(place, backend.python(place), project.python)
+    if found and found[1]:
+        todo = "`nox -s rebuild` replaces it with one that has passed its checks"
+        return [*checks, Check("environment works", False, f"{found[0]}: {todo}")]
+    if found:
+        todo = "`nox -s setup` builds it again, beside the old one"
+        return [*checks, Check("environment works", False, f"{found[0]}: {todo}")]
+    try:
+        return checks + isolation_checks(project, ctx, backend)
+    except EnvlockError as error:
+        return [*checks, Check("environment works", False, str(error))]
+
+
 def diagnose(project: Project, ctx: Context) -> tuple[bool, list[Check]]:
     """Every doctor row (the noxfile's ``DOCTOR_CHECKS`` last), and whether all passed."""
     backend = backends.for_project(project, ctx)
-    env = backend.env_dir
     target = backend.main_lock
     checks = []
     try:
@@ -55,21 +87,7 @@ def diagnose(project: Project, ctx: Context) -> tuple[bool, list[Check]]:
         checks.append(Check("lock trusted", False, str(error)))
     else:
         checks.append(Check("lock trusted", True, target.output.name))
-        python = backend.python(env)
-        problem = pythons.interpreter_problem(python)
-        if not env.exists() or (problem and not python.is_symlink() and not python.exists()):
-            checks.append(Check("environment exists", False, f"no {env.name}: run `nox -s setup`"))
-        elif problem:
-            checks.append(Check("environment exists", True, env.name))
-            checks.append(
-                Check("environment works", False, f"{problem}: run `nox -s setup` to rebuild it")
-            )
-        else:
-            checks.append(Check("environment exists", True, env.name))
-            try:
-                checks += isolation_checks(project, ctx, backend)
-            except EnvlockError as error:
-                checks.append(Check("environment works", False, str(error)))
+        checks += environment_checks(project, ctx, backend)
     problems = secret_checks.problems(project.root)
     checks.append(Check("secrets and .env", not problems, "; ".join(problems)))
     checks += [extra(project) for extra in ctx.extensions.doctor_checks]

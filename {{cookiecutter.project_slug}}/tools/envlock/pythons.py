@@ -26,6 +26,7 @@ __all__ = [
     "inspect_env",
     "interpreter_problem",
     "pyenv_root",
+    "pyvenv_home",
     "pyvenv_version",
     "require_python",
 ]
@@ -96,17 +97,29 @@ def require_python(
     return found
 
 
-def pyvenv_version(env: Path) -> str | None:
-    """The ``X.Y`` of the Python a venv was made with, from its pyvenv.cfg."""
+def _pyvenv_value(env: Path, keys: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` in a venv's pyvenv.cfg, or None (no venv, no such key)."""
     try:
         lines = (env / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
     for line in lines:
         key, _, value = line.partition("=")
-        if key.strip() in ("version_info", "version"):
-            return ".".join(value.strip().split(".")[:2])
+        if key.strip() in keys:
+            return value.strip()
     return None
+
+
+def pyvenv_version(env: Path) -> str | None:
+    """The ``X.Y`` of the Python a venv was made with, from its pyvenv.cfg."""
+    value = _pyvenv_value(env, ("version_info", "version"))
+    return None if value is None else ".".join(value.split(".")[:2])
+
+
+def pyvenv_home(env: Path) -> Path | None:
+    """The folder of the Python a venv was made with (pyvenv.cfg's ``home``), or None."""
+    value = _pyvenv_value(env, ("home",))
+    return Path(value) if value else None
 
 
 def interpreter_problem(python: Path) -> str | None:

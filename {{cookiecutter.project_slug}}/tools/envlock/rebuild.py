@@ -10,7 +10,7 @@ from pathlib import Path
 from envlock import EnvlockError, backends, engines, env_dirs
 from envlock.backends import Backend
 from envlock.checks import Check, all_passed, command_check, render_table, summary_json
-from envlock.context import Context, saying_what_became_of
+from envlock.context import Context
 from envlock.fs import fingerprint, write_json
 from envlock.lock import read_trusted_lock
 from envlock.session_guard import changes_environment
@@ -48,13 +48,17 @@ def rebuild_environment(
     project: Project, ctx: Context, pytest_args: list[str]
 ) -> dict[str, object]:
     """Build, verify, put in place. Writes and returns the report; raises when a check
-    failed, in which case the current environment is left exactly as it was."""
+    failed, in which case the current environment is left exactly as it was.
+
+    The report is written first as "not finished", so whatever stops this run (a
+    failure, Ctrl-C, a kill) leaves a report that says it did not succeed, never an
+    older run's success."""
     backend = backends.for_project(project, ctx)
     env = backend.env_dir
-    env_dirs.recover(env)
+    place = env_dirs.place(env)
+    env_dirs.recover(place)
     target = backend.main_lock
     read_trusted_lock(project, ctx, target, lock_if_missing=False)
-    staging = env_dirs.staging_dir(env)
     started = time.perf_counter()
     report: dict[str, object] = {
         "env": env.name,
@@ -62,19 +66,37 @@ def rebuild_environment(
         "lock": target.output.name,
         "lock_sha256": fingerprint(target.output),
         "platform": sys.platform,
+        "ok": False,
+        "step": "building",
+        "error": "the rebuild did not finish (it was interrupted or killed)",
+        "checks": [],
     }
+    write_json(project.root / REPORT_NAME, report)
     checks: list[Check] = []
     try:
-        with saying_what_became_of(env):
+        with env_dirs.changing(env):
+            staging = env_dirs.claim_staging(place)
             backend.build(staging)
+            report["step"] = "checking"
+            write_json(project.root / REPORT_NAME, report)
             checks, report["differences"] = verify_build(
                 project, ctx, backend, staging, pytest_args
             )
             if all_passed(checks):
+                report["step"] = "putting in place"
                 backend.put_in_place(staging, env_dirs.wanted_state(project, target.output))
-    finally:
-        env_dirs.recover(env)
+            else:
+                env_dirs.recover(place)  # the failed build goes; .venv was never touched
+    except EnvlockError as error:
+        report.update(summary_json(checks), ok=False, error=str(error))
+        report["seconds"] = round(time.perf_counter() - started, 1)
+        write_json(project.root / REPORT_NAME, report)
+        raise
     report.update(summary_json(checks), seconds=round(time.perf_counter() - started, 1))
+    report.pop("error")
+    report["step"] = "done" if report["ok"] else "checking"
+    if not report["ok"]:
+        report["error"] = "a check failed"
     write_json(project.root / REPORT_NAME, report)
     ctx.log("rebuild report:\n" + render_table(checks))
     if not all_passed(checks):

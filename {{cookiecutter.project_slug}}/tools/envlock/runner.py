@@ -1,10 +1,12 @@
 """Running commands: streamed with a failure told in one line, queried for JSON, or run
 quietly for a yes/no answer. A program that cannot even start (missing, not executable,
-a broken interpreter behind it) is an EnvlockError too, never a traceback."""
+a broken interpreter behind it) is an EnvlockError too, never a traceback. Also the one
+line for an OS error (a full disk, a read-only folder) and for an interruption."""
 
 from __future__ import annotations
 
 import collections
+import errno
 import json
 import subprocess
 import sys
@@ -17,7 +19,10 @@ __all__ = [
     "cannot_start",
     "command_name",
     "command_passes",
+    "describe_fault",
     "explain_failure",
+    "one_line",
+    "os_error_line",
     "query_json",
     "quiet_check",
     "run_streaming",
@@ -39,6 +44,23 @@ NETWORK_SIGNS = (
     "could not connect",
     "failed to download",
 )
+# What a failed command printed about the file system, and what it means.
+DISK_SIGNS = {
+    "no space left on device": "the disk is full: free some space",
+    "disk quota exceeded": "the disk quota is used up: free some space",
+    "read-only file system": "the file system is read-only: run this where it can be written",
+    "permission denied": "permission was denied: check who owns the project's folders",
+    "file name too long": "a file name is too long: move the project to a shorter path",
+}
+# The same for an OS error raised here, by errno.
+OS_ERRORS = {
+    errno.ENOSPC: "the disk is full: free some space",
+    errno.EDQUOT: "the disk quota is used up: free some space",
+    errno.EROFS: "the file system is read-only: run this where it can be written",
+    errno.EACCES: "permission was denied: check who owns that path",
+    errno.EPERM: "the operation is not permitted: check who owns that path",
+    errno.ENAMETOOLONG: "the file name is too long: move the project to a shorter path",
+}
 
 
 def command_name(argv: list[str]) -> str:
@@ -65,7 +87,44 @@ def explain_failure(argv: list[str], returncode: int, output: str) -> str:
             f"`{name}` failed because the network failed (the package index could not be "
             "reached): check the connection or the index settings, then run this again"
         )
+    for sign, meaning in DISK_SIGNS.items():
+        if sign in text:
+            return f"`{name}` failed because {meaning}, then run this again"
     return f"`{name}` failed with exit code {returncode} (its output is above)"
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for an OS error: the path, what it means, what to do."""
+    meaning = OS_ERRORS.get(error.errno or 0)
+    where = f" at {error.filename}" if error.filename else ""
+    if error.filename2:
+        where += f" (and {error.filename2})"
+    if meaning is None:
+        reason = error.strerror or str(error)
+        return f"the operating system refused{where}: {reason}"
+    what, todo = meaning.split(": ", 1)
+    return f"{what}{where}: {todo}, then run this again"
+
+
+def describe_fault(error: BaseException) -> str:
+    """What an error, an OS error or an interruption that ended a step was, in words."""
+    if isinstance(error, KeyboardInterrupt):
+        how = str(error) or "Ctrl-C"
+        return f"interrupted ({how}) before it finished"
+    if isinstance(error, OSError):
+        return os_error_line(error)
+    return str(error)
+
+
+def one_line(error: BaseException) -> str:
+    """The line a session ends with, for an error nothing closer to it explained: an
+    EnvlockError's own, an OS error's, or an interruption's."""
+    if isinstance(error, KeyboardInterrupt):
+        return (
+            f"{describe_fault(error)}; each file it was writing is the old one or a "
+            "complete new one (files are only replaced once complete)"
+        )
+    return describe_fault(error)
 
 
 def run_streaming(

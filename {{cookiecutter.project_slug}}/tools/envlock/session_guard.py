@@ -5,6 +5,11 @@ the process that holds it, so a crashed session never leaves the project blocked
 file's first byte is the one locked (on Windows ``msvcrt.locking`` locks a byte range
 from the current position, and a locked byte cannot even be read); the text after it
 names the session that holds the guard.
+
+``.nox`` is a folder users delete. So on POSIX the project folder itself is locked
+too (``flock`` on a descriptor of the folder), which no deletion inside it undoes; on
+Windows, where a folder cannot be locked, the markers of ``owners`` keep a second
+session away from the folders of one that still runs.
 """
 
 from __future__ import annotations
@@ -22,12 +27,19 @@ from typing import IO, Concatenate, ParamSpec, TypeVar
 from envlock import EnvlockError
 from envlock.settings import Project
 
-__all__ = ["GUARD_FILE", "LOCKED_BYTES", "changes_environment", "one_session_at_a_time"]
+__all__ = [
+    "GUARD_FILE",
+    "LOCKED_BYTES",
+    "changes_environment",
+    "current_session",
+    "one_session_at_a_time",
+]
 
 GUARD_FILE = Path(".nox") / "envlock.session"
 LOCKED_BYTES = 1  # from the start of the file; the holder's text comes after them
 
 _depth = 0  # nesting in this process (setup may compile the locks first)
+_holder = ""  # the session holding the guard in this process, as `nox -s NAME`
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +53,10 @@ if sys.platform == "win32":
     def os_unlock(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_UNLCK, LOCKED_BYTES)
 
+    @contextlib.contextmanager
+    def project_folder_locked(root: Path) -> Iterator[bool]:
+        yield True  # a folder cannot be locked on Windows (see the module's docstring)
+
 else:
     import fcntl
 
@@ -49,6 +65,20 @@ else:
 
     def os_unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def project_folder_locked(root: Path) -> Iterator[bool]:
+        """Whether this process could lock the project folder; held until the end."""
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing releases the lock
 
 
 def try_to_hold(handle: IO[bytes], lock: Callable[[int], None] = os_lock) -> bool:
@@ -62,7 +92,12 @@ def try_to_hold(handle: IO[bytes], lock: Callable[[int], None] = os_lock) -> boo
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def current_session() -> str:
+    """The session holding the guard in this process (`nox -s NAME`), or ""."""
+    return _holder
 
 
 def _open_guard(path: Path) -> IO[bytes]:
@@ -86,7 +121,7 @@ def one_session_at_a_time(
     cleaned up instead of left behind. ``lock``/``unlock`` are the OS calls (tests pass
     others to check the Windows byte range on any platform).
     """
-    global _depth
+    global _depth, _holder
     if _depth:
         _depth += 1
         try:
@@ -94,8 +129,11 @@ def one_session_at_a_time(
         finally:
             _depth -= 1
         return
-    with _open_guard(root / GUARD_FILE) as handle:
-        if not try_to_hold(handle, lock):
+    with (
+        project_folder_locked(root) as folder_held,
+        _open_guard(root / GUARD_FILE) as handle,
+    ):
+        if not (folder_held and try_to_hold(handle, lock)):
             handle.seek(LOCKED_BYTES)
             try:
                 holder = handle.read().decode("utf-8", "replace").strip("\0 \n")
@@ -110,11 +148,11 @@ def one_session_at_a_time(
         handle.write(f"`nox -s {what}` (process {os.getpid()})".encode())
         handle.flush()
         previous = signal.signal(signal.SIGTERM, _interrupt)
-        _depth = 1
+        _depth, _holder = 1, f"`nox -s {what}`"
         try:
             yield
         finally:
-            _depth = 0
+            _depth, _holder = 0, ""
             signal.signal(signal.SIGTERM, previous)
             handle.seek(0)
             with contextlib.suppress(OSError):

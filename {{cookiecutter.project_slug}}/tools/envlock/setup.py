@@ -1,9 +1,14 @@
-"""`nox -s setup`: bring the project's environment to its lock, and say how to use it."""
+"""`nox -s setup`: bring the project's environment to its lock, and say how to use it.
+
+The environment is never changed in place: a new one is built beside it and swapped in
+(or, for a conda prefix, built at its path with the old one kept aside), so a failure,
+a full disk or Ctrl-C at any point leaves the old one working.
+"""
 
 from __future__ import annotations
 
-from envlock import backends, env_dirs, pythons
-from envlock.context import Context, saying_what_became_of
+from envlock import EnvlockError, backends, env_dirs
+from envlock.context import Context
 from envlock.dotenv_file import ensure_dotenv
 from envlock.lock import read_trusted_lock
 from envlock.session_guard import changes_environment
@@ -18,19 +23,27 @@ def set_up(project: Project, ctx: Context) -> list[str]:
     lines to show at the end."""
     backend = backends.for_project(project, ctx)
     env = backend.env_dir
-    env_dirs.recover(env)
+    place = env_dirs.place(env)
+    env_dirs.recover(place)
     target = backend.main_lock
     read_trusted_lock(project, ctx, target, lock_if_missing=True)
     state = env_dirs.wanted_state(project, target.output)
-    python = backend.python(env)
-    if env_dirs.is_current(env, state, python) and pythons.interpreter_problem(python) is None:
+    found = env_dirs.problem(place, backend.python(place), project.python)
+    if found and found[1]:
+        raise EnvlockError(
+            f"{found[0]}, so setup leaves it alone: `nox -s rebuild` replaces it with a "
+            "new environment once that has passed its checks (or move it away)"
+        )
+    if found is None and env_dirs.read_state(place) == state:
         ctx.log(f"{env.name} already matches {target.output.name}: nothing to install")
+        in_the_way = env_dirs.leftovers_in_the_way(place)
+        if in_the_way:
+            ctx.log(in_the_way)
     else:
-        try:
-            with saying_what_became_of(env):
-                backend.bring_to_lock(state)
-        finally:
-            env_dirs.recover(env)
+        if found:
+            ctx.log(f"{found[0]}: building {env.name} again, beside the old one")
+        with env_dirs.changing(env):
+            backend.bring_to_lock(state)
     return [
         ensure_dotenv(project.root),
         "Activate the environment with:",

@@ -235,7 +235,7 @@ def leftovers_in_the_way(env: Path) -> str | None:
 def _require_free(env: Path) -> None:
     line = leftovers_in_the_way(env)
     if line:
-        raise EnvlockError(f"{line}, then run this again (nothing was changed)")
+        raise EnvlockError(f"{line}, then run this again")
 
 
 def claim_staging(env: Path) -> Path:

@@ -143,10 +143,11 @@ def one_session_at_a_time(
                 f"{holder or 'another nox session'} is changing this project's environment: "
                 "wait for it to finish, then run this again"
             )
-        handle.seek(LOCKED_BYTES)
-        handle.truncate()
-        handle.write(f"`nox -s {what}` (process {os.getpid()})".encode())
-        handle.flush()
+        with contextlib.suppress(OSError):  # the name is for others; a full disk may refuse it
+            handle.seek(LOCKED_BYTES)
+            handle.truncate()
+            handle.write(f"`nox -s {what}` (process {os.getpid()})".encode())
+            handle.flush()
         previous = signal.signal(signal.SIGTERM, _interrupt)
         _depth, _holder = 1, f"`nox -s {what}`"
         try:

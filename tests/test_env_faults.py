@@ -1,0 +1,424 @@
+"""Faults of the environment side, each caused for real in a real bake: installs that fail
+after a lock change, Ctrl-C, SIGTERM and SIGKILL of the whole process group at points
+found by watching the file system, a full and a read-only disk (a small tmpfs), linked
+environments, a Python that was removed, folders of the user that carry the sessions'
+names, and `.nox` deleted under a running session. Each checks that nothing was lost
+(the old environment imports the project, the locks are byte-identical, the user's files
+are there) and the one line the session ends with.
+
+The stalled download is a package index on 127.0.0.1 that accepts connections and never
+answers (test_faults.StalledIndex): it holds a session at a known step without a sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import bake, edited, nox_env, run_nox
+from test_faults import StalledIndex, index_env
+
+pytestmark = pytest.mark.slow
+
+PYTHON = "3.12"
+OLD = "old-env-marker"
+
+
+def project_venv_works(project: Path) -> bool:
+    """The environment imports the project (and what it depends on) and runs its tests."""
+    python = project / ".venv" / "bin" / "python"
+    imports = subprocess.run([str(python), "-c", "import my_project, dotenv"], check=False)
+    tests = subprocess.run(
+        [str(python), "-m", "pytest", "-q"], cwd=project, check=False, capture_output=True
+    )
+    return imports.returncode == 0 and tests.returncode == 0
+
+
+def locks_of(project: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(project.glob("requirements*.txt"))}
+
+
+def untracked(project: Path) -> list[str]:
+    """What `git status` would show a user besides the files the test itself changed."""
+    result = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=project, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return [line for line in result.stdout.splitlines() if line.startswith("??")]
+
+
+def session_line(output: str, session: str) -> str:
+    """The one line a failed session ends with (without what nox adds: "Session NAME
+    aborted: " and the time it took); nothing else in the output may look like a failure's traceback."""
+    lines = [line for line in output.splitlines() if f"Session {session} aborted: " in line]
+    assert len(lines) == 1, output
+    assert "Traceback" not in output, output
+    return re.sub(r"( \(took [^)]*\))?\.?$", "", lines[0].split(" aborted: ", 1)[1])
+
+
+def beside_venv(project: Path) -> list[str]:
+    return sorted(p.name for p in project.iterdir() if p.name.startswith(".venv."))
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    project = bake(
+        tmp_path_factory.mktemp("env-faults") / "out",
+        python_version=PYTHON,
+        python_versions=PYTHON,
+    )
+    run_nox(project, "-s", "setup")
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "commit", "-qm", "baked and locked"], cwd=project, check=True)
+    return project
+
+
+@pytest.fixture
+def project(made: Path) -> Iterator[Path]:
+    """The project with its committed locks and a working .venv marked as the old one;
+    what a test changes in tracked files is restored afterwards."""
+    (made / ".venv" / OLD).touch()
+    yield made
+    subprocess.run(["git", "checkout", "--", "."], cwd=made, check=True)
+
+
+# Small pure-Python distributions whose module has the same name: one per use, so the
+# lock always differs from whatever .venv was last synced to.
+NEW_PINS = iter(["six", "toml", "idna", "zipp", "certifi", "wrapt", "decorator", "attrs"])
+
+
+@pytest.fixture
+def lock_changed(project: Path) -> tuple[Path, str]:
+    """A new pin in the lock that .venv does not have yet, and its module."""
+    added = next(NEW_PINS)
+    with (project / "requirements.in").open("a") as handle:
+        handle.write(f"{added}\n")
+    run_nox(project, "-s", "lock")
+    return project, added
+
+
+def imports(project: Path, module: str) -> bool:
+    python = project / ".venv" / "bin" / "python"
+    return subprocess.run([str(python), "-c", f"import {module}"], check=False).returncode == 0
+
+
+def wait_for(process: subprocess.Popen, what: str, condition: Callable[[], bool]) -> None:
+    """Until the file system shows ``condition`` (polled; fails if the session ends first)."""
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"the session ended before {what}:\n{process.stdout.read()}")
+        time.sleep(0.02)
+
+
+def start(project: Path, session: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "nox", "-s", session],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+
+
+def installing_into_staging(project: Path) -> bool:
+    """The new environment is made (its Python is there) and the sync has begun."""
+    return (project / ".venv.new" / "bin" / "python").exists() and (
+        project / ".venv.new.owner.json"
+    ).exists()
+
+
+# --- item 1: setup after a lock change never touches .venv until the new one is whole -----
+
+
+def test_setup_that_fails_after_a_lock_change_leaves_the_old_env(lock_changed):
+    project, added = lock_changed
+    locks = locks_of(project)
+    # The build backend no longer finds the package: the editable install fails, after
+    # every locked package was installed (in place, this used to leave no project).
+    with edited(
+        project / "pyproject.toml",
+        lambda text: text.replace('module-name = "my_project"', 'module-name = "gone"'),
+    ):
+        assert 'module-name = "gone"' in (project / "pyproject.toml").read_text()
+        result = run_nox(project, "-s", "setup", check=False)
+    line = session_line(result.stdout, "setup")
+    assert "`uv pip install` failed" in line and line.endswith(".venv was left as it was")
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert locks_of(project) == locks
+    assert beside_venv(project) == [] and untracked(project) == []
+    again = run_nox(project, "-s", "setup")
+    assert "creating .venv.new" in again.stdout
+    assert not (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert imports(project, added)
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_setup_stopped_while_installing_keeps_the_old_env(tmp_path: Path, lock_changed, how):
+    project, added = lock_changed
+    locks = locks_of(project)
+    index = StalledIndex()
+    try:
+        process = start(project, "setup", index_env(tmp_path, index.url))
+        wait_for(process, "installing into .venv.new", lambda: installing_into_staging(project))
+        os.killpg(process.pid, getattr(signal, how))  # the whole group: nox, uv
+        output, _ = process.communicate(timeout=120)
+    finally:
+        index.stop()
+    assert process.returncode != 0
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert locks_of(project) == locks
+    if how == "SIGKILL":  # nothing could run: the claimed staging folder is left ...
+        assert beside_venv(project) == [".venv.new", ".venv.new.owner.json"]
+        run_nox(project, "-s", "setup")  # ... and the next session clears it
+        assert not (project / ".venv" / OLD).exists() and project_venv_works(project)
+        assert imports(project, added)
+    else:
+        line = session_line(output, "setup")
+        said = "Ctrl-C" if how == "SIGINT" else "SIGTERM"
+        assert line.endswith(
+            f"interrupted ({said}) before it finished; .venv was left as it was; "
+            "the lock files were not changed"
+        ), line
+    assert beside_venv(project) == [] and untracked(project) == []
+
+
+# --- item 4: a broken or foreign .venv ----------------------------------------------------
+
+
+def test_removed_python_is_found_and_setup_builds_again(tmp_path: Path, project: Path):
+    """A copy of this machine's pyenv Python builds .venv, and is then deleted."""
+    from envlock.pythons import find_python
+
+    real = find_python(PYTHON)
+    assert real is not None
+    version_dir = real.parents[1]
+    copy_root = tmp_path / "pyenv"
+    copied = copy_root / "versions" / version_dir.name
+    copied.parent.mkdir(parents=True)
+    subprocess.run(["cp", "-al", str(version_dir), str(copied)], check=True)  # hard links
+    (project / ".venv").rename(tmp_path / "first-venv")
+    run_nox(project, "-s", "setup", env=nox_env(PYENV_ROOT=str(copy_root)))
+    cfg = (project / ".venv" / "pyvenv.cfg").read_text()
+    assert str(copied) in cfg
+    (project / ".venv" / OLD).touch()
+    shutil.rmtree(copied)  # `pyenv uninstall` of that patch version
+
+    doctor = run_nox(project, "-s", "doctor", "--", "--json", check=False)
+    rows = json.loads(doctor.stdout[doctor.stdout.index("{") : doctor.stdout.rindex("}") + 1])
+    works = {c["check"]: c for c in rows["checks"]}["environment works"]
+    assert works["result"] == "FAILED"
+    assert "does not exist" in works["detail"]
+    assert works["detail"].endswith("`nox -s setup` builds it again, beside the old one")
+
+    result = run_nox(project, "-s", "setup")
+    assert ": building .venv again, beside the old one" in result.stdout
+    assert not (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert str(copied) not in (project / ".venv" / "pyvenv.cfg").read_text()
+    assert run_nox(project, "-s", "doctor").returncode == 0
+
+
+def test_foreign_venv_and_users_own_dot_old_are_left_alone(tmp_path: Path, project: Path):
+    saved = tmp_path / "ours"
+    (project / ".venv").rename(saved)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", ".venv"], cwd=project,
+                       check=True)  # fmt: skip
+        (project / ".venv" / "users-file").touch()
+        (project / ".venv.old").mkdir()
+        (project / ".venv.old" / "users-notes.txt").write_text("keep me")
+
+        result = run_nox(project, "-s", "setup", check=False)
+        line = session_line(result.stdout, "setup")
+        assert "has no envlock-state.json" in line and "`nox -s rebuild` replaces it" in line
+        doctor = run_nox(project, "-s", "doctor", check=False)
+        assert re.search(r"environment works +FAILED +.*`nox -s rebuild` replaces", doctor.stdout)
+
+        rebuild = run_nox(project, "-s", "rebuild", check=False)
+        line = session_line(rebuild.stdout, "rebuild")
+        assert ".venv.old was not made by a nox session" in line and "left alone" in line
+        assert line.endswith(".venv was left as it was")
+        assert (project / ".venv" / "users-file").exists()
+        assert (project / ".venv.old" / "users-notes.txt").read_text() == "keep me"
+        report = json.loads((project / "rebuild-report.json").read_text())
+        assert report["ok"] is False and "not made by a nox session" in report["error"]
+
+        shutil.rmtree(project / ".venv.old")  # the user moves it away, as told
+        run_nox(project, "-s", "rebuild")
+        assert not (project / ".venv" / "users-file").exists() and project_venv_works(project)
+    finally:
+        shutil.rmtree(project / ".venv.old", ignore_errors=True)
+        shutil.rmtree(project / ".venv")
+        saved.rename(project / ".venv")
+
+
+# --- item 3: a linked .venv stays a link ------------------------------------------------
+
+
+def test_linked_venv_stays_a_link_through_setup_and_rebuild(tmp_path: Path, lock_changed):
+    project, added = lock_changed
+    disk = tmp_path / "big-disk" / "envs"
+    disk.mkdir(parents=True)
+    target = disk / "my-project"
+    (project / ".venv").rename(target)
+    (project / ".venv").symlink_to(target)
+    try:
+        run_nox(project, "-s", "setup")
+        assert (project / ".venv").is_symlink() and (project / ".venv").resolve() == target
+        assert not (target / OLD).exists()  # the new one is in the target's place
+        assert imports(project, added)
+        assert sorted(p.name for p in disk.iterdir()) == ["my-project"]
+        (target / OLD).touch()
+        run_nox(project, "-s", "rebuild")
+        assert (project / ".venv").resolve() == target and not (target / OLD).exists()
+        assert project_venv_works(project) and beside_venv(project) == []
+        assert sorted(p.name for p in disk.iterdir()) == ["my-project"]
+        assert untracked(project) == []  # the link is ignored as the folder was
+
+        (project / ".venv").unlink()
+        (project / ".venv").symlink_to(tmp_path / "unplugged-disk" / "envs" / "my-project")
+        result = run_nox(project, "-s", "setup", check=False)
+        line = session_line(result.stdout, "setup")
+        assert "whose folder" in line and "does not exist" in line
+        assert (project / ".venv").is_symlink() and not (tmp_path / "unplugged-disk").exists()
+    finally:
+        (project / ".venv").unlink()
+        target.rename(project / ".venv")
+
+
+# --- item 9: the report never outlives its run -------------------------------------------
+
+
+def test_failed_or_killed_rebuild_never_leaves_an_older_success(tmp_path: Path, project: Path):
+    report_path = project / "rebuild-report.json"
+    run_nox(project, "-s", "rebuild")
+    assert json.loads(report_path.read_text())["ok"] is True
+    (project / ".venv" / OLD).touch()
+    with edited(
+        project / "pyproject.toml",
+        lambda text: text.replace('module-name = "my_project"', 'module-name = "gone"'),
+    ):
+        result = run_nox(project, "-s", "rebuild", check=False)
+    report = json.loads(report_path.read_text())
+    assert report["ok"] is False and report["step"] == "building"
+    assert report["error"] == session_line(result.stdout, "rebuild")
+
+    index = StalledIndex()
+    try:
+        process = start(project, "rebuild", index_env(tmp_path, index.url))
+        wait_for(process, "installing into .venv.new", lambda: installing_into_staging(project))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+    finally:
+        index.stop()
+    report = json.loads(report_path.read_text())
+    assert report["ok"] is False and "did not finish" in report["error"]
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    run_nox(project, "-s", "setup")  # clears the killed session's folder
+    assert beside_venv(project) == []
+
+
+# --- item 10: one session at a time, even without .nox -----------------------------------
+
+
+def test_deleting_dot_nox_does_not_let_a_second_session_in(tmp_path: Path, project: Path):
+    index = StalledIndex()
+    try:
+        process = start(project, "rebuild", index_env(tmp_path, index.url))
+        wait_for(process, "installing into .venv.new", lambda: installing_into_staging(project))
+        shutil.rmtree(project / ".nox")
+        second = run_nox(project, "-s", "setup", check=False, timeout=120)
+        assert (project / ".venv.new" / "bin" / "python").exists()  # its work is untouched
+        assert process.poll() is None
+        os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=60)
+    finally:
+        index.stop()
+    line = session_line(second.stdout, "setup")
+    assert "is changing this project's environment: wait for it to finish" in line
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert beside_venv(project) == []
+
+
+# --- item 11: a full disk and a read-only one --------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs of 400 MB of its own (needs the right to mount: root, or skipped)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400m", "tmpfs", str(mount)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip()}): no real full disk")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """Fill ``disk`` up to ``leave`` free bytes with one file; its path."""
+    filler = disk / "filler"
+    free = shutil.disk_usage(disk).free - leave
+    with filler.open("wb") as handle:
+        handle.truncate(0)
+        block = b"\0" * 2**20
+        while free > 0:
+            handle.write(block[: min(free, len(block))])
+            free -= len(block)
+    return filler
+
+
+def test_full_and_read_only_disk_end_in_one_line_and_keep_everything(small_disk: Path):
+    project = bake(small_disk / "out", python_version=PYTHON, python_versions=PYTHON)
+    env = nox_env()  # uv's cache is on another disk: installs copy, as they need room
+    run_nox(project, "-s", "setup", env=env)
+    (project / ".venv" / OLD).touch()
+    with (project / "requirements.in").open("a") as handle:
+        handle.write("six\n")
+    locks = locks_of(project)
+
+    filler = fill(small_disk, leave=0)
+    result = run_nox(project, "-s", "lock", env=env, check=False)
+    line = session_line(result.stdout, "lock")
+    assert "the disk is full" in line and "free some space" in line, line
+    assert locks_of(project) == locks
+    filler.unlink()
+    run_nox(project, "-s", "lock", env=env)
+    locks = locks_of(project)
+
+    filler = fill(small_disk, leave=2 * 2**20)  # room to start, not for a new environment
+    result = run_nox(project, "-s", "setup", env=env, check=False)
+    line = session_line(result.stdout, "setup")
+    assert "the disk is full" in line and line.endswith(".venv was left as it was"), line
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert locks_of(project) == locks and beside_venv(project) == []
+    assert [p.name for p in project.glob(".*.envlock.tmp")] == []
+    filler.unlink()
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        result = run_nox(project, "-s", "setup", env=env, check=False)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    line = session_line(result.stdout, "setup")
+    assert "read-only" in line and str(project) in line, line
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert locks_of(project) == locks
+
+    run_nox(project, "-s", "setup", env=env)
+    assert not (project / ".venv" / OLD).exists() and project_venv_works(project)

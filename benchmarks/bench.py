@@ -173,6 +173,38 @@ def setup_breakdown(output: str, seconds: float) -> dict[str, float]:
     return steps
 
 
+# A locked state of a project: its inputs and locks, file name -> content.
+LockedState = dict[str, bytes]
+
+
+def locked_states(project: Path, extra: str) -> list[LockedState]:
+    """The project's locked state, and the state with ``extra`` added and locked; the
+    project is left in the first."""
+    names = ["requirements.in", *sorted(p.name for p in project.glob("requirements*.txt"))]
+    first = {name: (project / name).read_bytes() for name in names}
+    with (project / "requirements.in").open("a") as handle:
+        handle.write(f"{extra}\n")
+    subprocess.run(nox("-s", "lock"), cwd=project, check=True, capture_output=True)
+    second = {name: (project / name).read_bytes() for name in names}
+    put_state(project, first)
+    return [first, second]
+
+
+def put_state(project: Path, state: LockedState) -> None:
+    for name, content in state.items():
+        (project / name).write_bytes(content)
+
+
+def alternating(project: Path, states: list[LockedState]) -> Callable[[], None]:
+    """Each call puts the next of ``states`` in place, so every run sees a lock change."""
+    turn = iter(range(10**9))
+
+    def action() -> None:
+        put_state(project, states[next(turn) % len(states)])
+
+    return action
+
+
 def workloads(quick: bool) -> list[tuple[str, Path]]:
     made = [("none", bake("none")), ("ml", bake("ml", preset="ml"))]
     if not quick:
@@ -229,6 +261,13 @@ def run(quick: bool) -> list[Result]:
             Variant("nox --list", nox("--list")),
             Variant("nox -s setup", nox("-s", "setup")),
         ], reps)  # fmt: skip
+        states = locked_states(project, "six")
+        results += compare("setup after a lock change", workload, project, [
+            Variant("uv venv + uv pip sync", raw_uv_setup(interpreter, raw, lock), remove(raw)),
+            Variant("nox -s setup", nox("-s", "setup"), alternating(project, states[::-1])),
+            Variant("nox --list", nox("--list")),
+        ], reps)  # fmt: skip
+        put_state(project, states[0])
         results += compare("lock (uv)", workload, project, [
             Variant("uv pip compile (both locks)", raw_locks(uv_compile, "uv")),
             Variant("nox -s lock", nox("-s", "lock")),
@@ -316,6 +355,17 @@ def verdicts(results: list[Result]) -> list[str]:
             lines.append(
                 f"- setup (warm cache) [{workload}]: {speedup:.1f}x faster than "
                 f"`python -m venv` + `pip install -r` (target >= 20x): {met}"
+            )
+        changed = [
+            by_key.get(("setup after a lock change", workload, name))
+            for name in ("nox -s setup", "uv venv + uv pip sync", "nox --list")
+        ]
+        if all(r and r.seconds for r in changed):
+            ours, raw, listing = (r.median for r in changed if r)
+            lines.append(
+                f"- setup after a lock change [{workload}]: `nox -s setup` takes "
+                f"{ours:.2f} s, {ours - raw:+.2f} s over `uv venv + uv pip sync` "
+                f"({raw:.2f} s); `nox --list` alone takes {listing:.2f} s"
             )
         uv_lock = by_key.get(("lock (uv)", workload, "nox -s lock"))
         pt_lock = by_key.get(("lock (pip-tools)", workload, "nox -s lock"))

@@ -57,3 +57,31 @@ def test_commands_typed_by_hand_run_in_order(tmp_path: Path):
     )
     subprocess.run(argv, check=True)
     assert second.exists()
+
+
+def test_setup_after_a_lock_change_reports_the_overhead_in_seconds_beside_nox_list():
+    lines = bench.verdicts(
+        [
+            result("setup after a lock change", "uv venv + uv pip sync", [0.5, 0.7, 0.6]),
+            result("setup after a lock change", "nox -s setup", [1.0, 1.1, 0.9]),
+            result("setup after a lock change", "nox --list", [0.3, 0.3]),
+        ]
+    )
+    assert (
+        "- setup after a lock change [ml]: `nox -s setup` takes 1.00 s, +0.40 s over "
+        "`uv venv + uv pip sync` (0.60 s); `nox --list` alone takes 0.30 s"
+    ) in lines
+
+
+def test_each_setup_of_the_lock_change_row_sees_another_lock(tmp_path: Path):
+    states = [
+        {"requirements.in": b"a\n", "requirements.txt": b"a==1\n"},
+        {"requirements.in": b"a\nsix\n", "requirements.txt": b"a==1\nsix==1\n"},
+    ]
+    prepare = bench.alternating(tmp_path, states)
+    seen = []
+    for _ in range(4):
+        prepare()
+        seen.append((tmp_path / "requirements.txt").read_bytes())
+    assert seen == [b"a==1\n", b"a==1\nsix==1\n", b"a==1\n", b"a==1\nsix==1\n"]
+    assert (tmp_path / "requirements.in").read_bytes() == b"a\nsix\n"

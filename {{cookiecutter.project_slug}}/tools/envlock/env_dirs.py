@@ -29,6 +29,7 @@ __all__ = [
     "EnvState",
     "changing",
     "claim_staging",
+    "discard",
     "is_current",
     "leftovers_in_the_way",
     "place",
@@ -156,24 +157,21 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _remove_claimed(folder: Path) -> None:
-    """Delete a folder this or a gone session made, then its marker (in that order, so
-    a half-deleted folder is still recognised)."""
+def discard(folder: Path) -> None:
+    """Delete a folder this (or a gone) session claimed, then its marker: in that order,
+    so a half-deleted folder is still recognised."""
     _remove(folder)
     owners.unmark(folder)
 
 
 @contextlib.contextmanager
 def _not_interrupted() -> Iterator[None]:
-    """Let a cleanup finish: a second Ctrl-C or SIGTERM waits until it has."""
+    """Let a cleanup finish (it takes moments): Ctrl-C and SIGTERM are ignored meanwhile,
+    since stopping it halfway is the one thing that could leave a mixed state."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught: list[int] = []
-    handlers = {
-        sig: signal.signal(sig, lambda signum, _frame: caught.append(signum))
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
+    handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -192,14 +190,14 @@ def recover(env: Path) -> None:
             if not retired.exists():
                 owners.unmark(retired)
             elif (env / STATE_FILE).exists():
-                _remove_claimed(retired)  # the new one was complete and in place
+                discard(retired)  # the new one was complete and in place
             else:
                 _remove(env)  # whatever is there was built by that session, unfinished
                 retired.rename(env)
                 owners.unmark(retired)
         owner = owners.read_marker(staging)
         if owner is not None and not owners.still_running(owner):
-            _remove_claimed(staging)
+            discard(staging)
 
 
 def leftovers_in_the_way(env: Path) -> str | None:
@@ -259,7 +257,7 @@ def swap_in(new: Path, env: Path) -> None:
     owners.unmark(new)
     with _not_interrupted():
         if retired.exists():
-            _remove_claimed(retired)
+            discard(retired)
 
 
 def replace_in_place(env: Path, build: Callable[[Path], None], state: EnvState) -> None:
@@ -283,7 +281,7 @@ def replace_in_place(env: Path, build: Callable[[Path], None], state: EnvState) 
         raise
     with _not_interrupted():
         if retired.exists():
-            _remove_claimed(retired)
+            discard(retired)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -193,6 +193,31 @@ def test_setup_stopped_while_installing_keeps_the_old_env(tmp_path: Path, lock_c
     assert beside_venv(project) == [] and untracked(project) == []
 
 
+def test_scratch_files_of_a_killed_lock_are_ignored_by_git_and_cleaned_next_time(
+    tmp_path: Path, project: Path
+):
+    locks = locks_of(project)
+    index = StalledIndex()
+    try:
+        process = start(project, "lock", index_env(tmp_path, index.url))
+        wait_for(process, "compiling", lambda: any(project.glob(".*.compiling.*.envlock.tmp")))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+    finally:
+        index.stop()
+    (left,) = project.glob(".*.envlock.tmp")
+    assert re.fullmatch(r"\.requirements-dev\.txt\.compiling\.\d+-\d+\.envlock\.tmp", left.name)
+    assert locks_of(project) == locks and untracked(project) == []
+    # A scratch file of a process that still runs (this test's) is not touched.
+    from envlock import owners
+
+    ours = owners.scratch_path(project / "requirements.txt")
+    ours.write_text("being written")
+    run_nox(project, "-s", "setup")
+    assert not left.exists() and ours.read_text() == "being written"
+    ours.unlink()
+
+
 # --- item 4: a broken or foreign .venv ----------------------------------------------------
 
 

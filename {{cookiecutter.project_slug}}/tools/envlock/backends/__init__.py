@@ -97,9 +97,11 @@ class Backend(Protocol):
 
     def bring_to_lock(self, state: EnvState) -> None:
         """`nox -s setup`: make ``env_dir`` match ``main_lock`` and write ``state`` into
-        it, by whatever way is fastest and safe (sync in place, build beside and swap,
-        or build at the real path with the old one kept aside). On failure the old
-        environment must be as it was (``env_dirs.recover`` runs afterwards)."""
+        it, never changing the old environment in place: build beside it and swap
+        (``env_dirs.claim_staging``, ``env_dirs.swap_in``), or build at the real path with
+        the old one kept aside (``env_dirs.replace_in_place``). Work at
+        ``env_dirs.place(env_dir)``, so a linked environment stays a link. On failure the
+        old environment must be as it was (``env_dirs.recover`` runs afterwards)."""
         ...
 
     def put_in_place(self, staging: Path, state: EnvState) -> None:

@@ -104,6 +104,11 @@ def stage(path: Path, text: str) -> Staged:
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).chmod(mode)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        if error.filename is None:  # a failed write names no file: name the scratch one
+            raise OSError(error.errno, error.strerror, tmp) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

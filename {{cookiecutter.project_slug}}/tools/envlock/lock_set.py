@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from envlock import EnvlockError, fs, lockfiles
+from envlock import EnvlockError, fs, lockfiles, owners
 from envlock.context import Context
 from envlock.lockfiles import LockTarget
 from envlock.settings import Project
@@ -60,13 +60,8 @@ def scratch_path(target: LockTarget) -> Path:
 
 
 def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, but is someone else's
-        return True
-    return True
+    # Not os.kill(pid, 0): on Windows signal 0 is CTRL_C_EVENT, sent to pid's console.
+    return owners.process_started(pid) is not None
 
 
 def remove_dead_scratch(folder: Path) -> list[Path]:
@@ -104,7 +99,10 @@ def compile_body(
         compiled_as = dataclasses.replace(target, constraint=constraint.scratch)
     try:
         if keep_pins and target.output.exists():
-            scratch.write_text(lockfiles.read_body(target.output), "utf-8")
+            try:
+                scratch.write_text(lockfiles.read_body(target.output), "utf-8")
+            except OSError as error:  # a failed write names no file: name the scratch one
+                raise fs.os_error(error, "every lock was kept as it was", scratch) from None
         argv, env = command(compiled_as, scratch)
         ctx.timed(f"locking {target.output.name}", lambda: ctx.run(argv, env))
         body = scratch.read_text(encoding="utf-8")

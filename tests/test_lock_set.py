@@ -333,7 +333,8 @@ def test_a_change_in_an_included_file_stops_every_install_path(project: Path):
     constraints.write_text("python-dotenv<99\n")
     with edited(project / "requirements.in", lambda text: text + "-c constraints.txt\n"):
         run_nox(project, "-s", "lock")
-        run_nox(project, "-s", "setup")
+        run_nox(project, "-s", "setup")  # a new .venv, swapped in: mark it as the one to keep
+        (project / ".venv" / "old-env-marker").touch()
         locks = locks_of(project)
         with edited(constraints, lambda text: text + "six<99\n"):
             for session in ("setup", "rebuild", "tests-3.12", "lint"):

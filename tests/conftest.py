@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -127,3 +128,44 @@ def git_identity():
 def baked(tmp_path: Path) -> Path:
     """A default bake (uv engine, venv, preset none) with this machine's matrix."""
     return bake(tmp_path / "out")
+
+
+# --- conda: a real channel on 127.0.0.1, and the rattler tool environment ----------------
+
+
+@pytest.fixture(scope="session")
+def conda_packages(tmp_path_factory: pytest.TempPathFactory) -> list:
+    """The channel's packages, built once per test run from wheels downloaded once."""
+    import conda_channel
+
+    folder = tmp_path_factory.mktemp("conda-packages")
+    return conda_channel.build_packages(
+        conda_channel.download_wheels(folder / "wheels"), folder / "built"
+    )
+
+
+@pytest.fixture
+def channel(conda_packages: list, tmp_path: Path):
+    """A conda channel holding every built package, served on 127.0.0.1 for the test."""
+    import conda_channel
+
+    with conda_channel.serve_channel(conda_packages, tmp_path / "channel") as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def rattler_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rattler tool environment, installed from the project's own tool lock exactly as
+    the sessions install it into .nox/rattler."""
+    env = tmp_path_factory.mktemp("tools") / "rattler"
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    lock = PROJECT_TEMPLATE / "tools" / "envlock" / "tool-locks" / "rattler.txt"
+    quiet = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(env)], check=True)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [uv, "pip", "sync", "--quiet", "--require-hashes", "--python", str(python), str(lock)],
+        check=True,
+        env=quiet,
+    )
+    return python

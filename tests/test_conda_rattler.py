@@ -1,0 +1,444 @@
+"""tools/envlock/conda_rattler.py for real: locks, installs and reads conda prefixes with
+py-rattler against a real conda channel served on 127.0.0.1 (tests/conda_channel.py),
+run as the sessions run it: ``python -m envlock.conda_rattler`` in an environment made
+from the project's own tool lock.
+
+The channel's python package is the one stand-in (a venv around this machine's Python,
+see tests/conda_channel.py); everything else is real: the wheels' code, rattler's
+solver, downloads with hash checks, linking, entry points, conda-meta, and conda-lock's
+own writer and parser.
+
+Every call runs with HTTP(S)_PROXY pointing at a closed port of 127.0.0.1 and only
+127.0.0.1 exempt, so a request that did not go to the loopback server (conda-forge
+itself, say) fails instead of leaving this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import conda_channel
+import pytest
+from conda_lock.lockfile import parse_conda_lock_file
+from conftest import PROJECT_TEMPLATE
+
+TOOLS = PROJECT_TEMPLATE / "tools"
+CANONICAL = "https://conda.anaconda.org/conda-forge/"
+ENVIRONMENT = """\
+name: demo
+channels:
+  - conda-forge
+  - nodefaults
+dependencies:
+  - python={python}
+  - pip
+  - python-dotenv{dotenv}
+  - pytest
+platforms:
+  - linux-64
+  - {second}
+"""
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def offline_env(**changes: str) -> dict[str, str]:
+    """Only the loopback server can be reached; the tool's cache stays in the test."""
+    proxy = f"http://127.0.0.1:{closed_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env[name] = env[name.lower()] = proxy
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["PYTHONPATH"] = str(TOOLS)
+    env.update(changes)
+    return env
+
+
+class Tool:
+    """``python -m envlock.conda_rattler`` in the tool environment, JSON in and out."""
+
+    def __init__(self, python: Path, work: Path, mirror: str | None):
+        self.python, self.work = python, work
+        self.mirrors = {"conda-forge": [mirror]} if mirror else {}
+        self.cache = work / "rattler-cache"
+
+    def run(self, command: str, **request: object) -> subprocess.CompletedProcess:
+        request.setdefault("mirrors", self.mirrors)
+        request.setdefault("cache_dir", str(self.cache))
+        return subprocess.run(
+            [str(self.python), "-m", "envlock.conda_rattler", command],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            env=offline_env(),
+            check=False,
+        )
+
+    def ok(self, command: str, **request: object) -> object:
+        result = self.run(command, **request)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def error(self, command: str, **request: object) -> str:
+        """The one line a failure prints (and that it is one line, with no traceback)."""
+        result = self.run(command, **request)
+        assert result.returncode == 1, (result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        return lines[0]
+
+    def lock(self, environment: Path, lockfile: Path, **request: object) -> object:
+        return self.ok("lock", environment=str(environment), output=str(lockfile), **request)
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    write_environment(folder)
+    return folder
+
+
+def write_environment(folder: Path, dotenv: str = "") -> Path:
+    path = folder / "environment.yml"
+    path.write_text(
+        ENVIRONMENT.format(
+            python=conda_channel.python_version(),
+            dotenv=dotenv,
+            second=conda_channel.SECOND_PLATFORM,
+        )
+    )
+    return path
+
+
+@pytest.fixture
+def tool(rattler_python: Path, work: Path, channel) -> Tool:
+    return Tool(rattler_python, work, channel.url)
+
+
+def packages_of(lockfile: Path, platform: str) -> dict[str, str]:
+    """What conda-lock's own parser reads from the lock: ``{name: url}``."""
+    lock = parse_conda_lock_file(lockfile)
+    return {p.name: p.url for p in lock.package if p.platform == platform}
+
+
+# --- lock ---------------------------------------------------------------------------------
+
+
+def test_lock_for_two_platforms_is_read_by_conda_lock(tool: Tool, work: Path, channel):
+    lockfile = work / "conda-lock.yml"
+    answer = tool.lock(work / "environment.yml", lockfile)
+    assert answer["platforms"] == ["linux-64", conda_channel.SECOND_PLATFORM]
+
+    lock = parse_conda_lock_file(lockfile)
+    assert sorted(lock.metadata.platforms) == sorted(conda_channel.PLATFORMS)
+    assert [c.url for c in lock.metadata.channels] == ["conda-forge"]
+    assert lock.metadata.sources == ["environment.yml"]
+    wanted = {"python", "pip", "python-dotenv", "pytest", "pluggy", "iniconfig", "packaging"}
+    for platform in conda_channel.PLATFORMS:
+        urls = packages_of(lockfile, platform)
+        assert wanted <= set(urls), urls
+        # the python of each platform is that platform's own build
+        assert f"/conda-forge/{platform}/python-" in urls["python"]
+    for package in lock.package:
+        # canonical URLs only: the mirror that served them leaves no trace
+        assert package.url.startswith(CANONICAL), package.url
+        assert package.categories == {"main"}
+        subdir, filename = package.url.split("/")[-2:]
+        served = (channel.root / subdir / filename).read_bytes()
+        assert package.hash.sha256 == hashlib.sha256(served).hexdigest()
+        assert package.hash.md5 == hashlib.md5(served).hexdigest()
+    text = lockfile.read_text()
+    assert "127.0.0.1" not in text and str(channel.root) not in text
+    assert "conda-lock install -n YOURENV conda-lock.yml" in text  # its own name, not a scratch
+    # only the mirror was asked, and it was asked for both platforms' repodata
+    assert any(r.startswith(f"/{conda_channel.SECOND_PLATFORM}/repodata") for r in channel.requests)
+    assert any(r.startswith("/linux-64/repodata") for r in channel.requests)
+
+
+def test_lock_content_hash_is_conda_locks_own(tool: Tool, work: Path):
+    """conda-lock would find the lock fresh: same content hash it computes itself."""
+    from conda_lock.content_hash import compute_content_hashes
+    from conda_lock.lookup import DEFAULT_MAPPING_URL
+    from conda_lock.src_parser import make_lock_spec
+    from conda_lock.virtual_package import default_virtual_package_repodata
+
+    lockfile = work / "conda-lock.yml"
+    tool.lock(work / "environment.yml", lockfile)
+    spec = make_lock_spec(src_files=[work / "environment.yml"], mapping_url=DEFAULT_MAPPING_URL)
+    expected = compute_content_hashes(spec, default_virtual_package_repodata())
+    assert parse_conda_lock_file(lockfile).metadata.content_hash == expected
+
+
+def test_relock_is_byte_identical_and_keeps_pins_until_asked(
+    rattler_python: Path, work: Path, conda_packages, tmp_path: Path
+):
+    with conda_channel.serve_channel(conda_packages, tmp_path / "staged", older_only=True) as ch:
+        tool = Tool(rattler_python, work, ch.url)
+        lockfile = work / "conda-lock.yml"
+        tool.lock(work / "environment.yml", lockfile)
+        first = lockfile.read_bytes()
+        assert (
+            "python-dotenv-" + conda_channel.OLDER_DOTENV
+            in packages_of(lockfile, "linux-64")["python-dotenv"]
+        )
+
+        tool.lock(work / "environment.yml", lockfile)
+        assert lockfile.read_bytes() == first  # nothing changed: byte for byte
+
+        ch.publish(ch.key("python-dotenv"))  # a newer python-dotenv appears on the channel
+        tool.lock(work / "environment.yml", lockfile)
+        assert lockfile.read_bytes() == first  # the pin is kept
+
+        before = {p: packages_of(lockfile, p) for p in conda_channel.PLATFORMS}
+        tool.lock(work / "environment.yml", lockfile, upgrade_packages=["python-dotenv"])
+        for platform in conda_channel.PLATFORMS:
+            after = packages_of(lockfile, platform)
+            assert after["python-dotenv"] != before[platform]["python-dotenv"]
+            assert conda_channel.OLDER_DOTENV not in after["python-dotenv"]
+            rest = {k: v for k, v in after.items() if k != "python-dotenv"}
+            assert rest == {k: v for k, v in before[platform].items() if k != "python-dotenv"}
+
+        fresh = work / "fresh.yml"  # no old lock: solved afresh, the newest
+        tool.lock(work / "environment.yml", fresh)
+        assert packages_of(fresh, "linux-64") == packages_of(lockfile, "linux-64")
+
+
+def test_virtual_packages_are_conda_locks_defaults_and_can_be_overridden(
+    tool: Tool, work: Path, conda_packages, channel
+):
+    """A package that needs a newer glibc than conda-lock assumes (2.28) is unsatisfiable
+    until [tool.envlock] says the machines have it."""
+    python = channel.packages[channel.key("python", subdir="linux-64")]
+    index = {
+        "name": "needs-glibc",
+        "version": "1.0",
+        "build": "0",
+        "build_number": 0,
+        "depends": ["__glibc >=2.34"],
+        "subdir": "linux-64",
+        "timestamp": conda_channel.TIMESTAMP,
+    }
+    built = conda_channel.write_package(python.file.parents[1], index, {"share/needs-glibc": b"x"})
+    channel.packages[built.key] = built
+    channel.publish(built.key)
+    environment = work / "environment.yml"
+    environment.write_text(
+        environment.read_text()
+        .replace("  - pytest\n", "  - pytest\n  - needs-glibc\n")
+        .replace(f"  - {conda_channel.SECOND_PLATFORM}\n", "")
+    )
+    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
+    assert "cannot be solved for linux-64" in line and "__glibc" in line
+    tool.lock(
+        environment, work / "conda-lock.yml", virtual_packages={"linux-64": {"__glibc": "2.35"}}
+    )
+    assert "needs-glibc" in packages_of(work / "conda-lock.yml", "linux-64")
+
+
+def test_unsatisfiable_spec_is_one_line(tool: Tool, work: Path):
+    environment = write_environment(work, dotenv=">=99")
+    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
+    assert line.startswith("environment.yml cannot be solved for linux-64: ")
+    assert "python-dotenv >=99" in line and "change the versions in environment.yml" in line
+    assert not (work / "conda-lock.yml").exists()
+
+
+def test_pip_section_is_refused_saying_where_pip_packages_go(tool: Tool, work: Path):
+    environment = work / "environment.yml"
+    environment.write_text(
+        environment.read_text().replace("  - pytest\n", "  - pytest\n  - pip:\n    - six\n")
+    )
+    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
+    assert "has a pip: section (six)" in line
+    assert "under dependencies as conda packages" in line and 'conda-solver = "micromamba"' in line
+
+
+def test_local_channel_is_refused(tool: Tool, work: Path, channel):
+    environment = work / "environment.yml"
+    environment.write_text(
+        environment.read_text().replace("  - conda-forge\n", f"  - {channel.root}\n")
+    )
+    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
+    assert "is a local path" in line and "conda-mirrors" in line
+
+
+def test_server_down_is_one_line_naming_the_channel_and_the_mirror(tool: Tool, work: Path, channel):
+    channel.stop()
+    line = tool.error("lock", environment=str(work / "environment.yml"), output=str(work / "x.yml"))
+    assert line.startswith(
+        f"the conda channel https://conda.anaconda.org/conda-forge could not be reached "
+        f"through its mirror {channel.url}"
+    )
+    assert "conda-mirrors" in line
+    assert not (work / "x.yml").exists()
+
+
+def test_without_the_mirror_conda_forge_itself_is_not_reached(tool: Tool, work: Path):
+    """No mirror: the request goes to conda-forge, which (here) cannot be reached."""
+    line = tool.error(
+        "lock", environment=str(work / "environment.yml"), output=str(work / "x.yml"), mirrors={}
+    )
+    assert "the conda channel https://conda.anaconda.org/conda-forge could not be reached" in line
+    assert "behind a company mirror, list it under conda-mirrors" in line
+
+
+# --- install, installed, locked -------------------------------------------------------------
+
+
+@pytest.fixture
+def locked_work(tool: Tool, work: Path) -> Path:
+    tool.lock(work / "environment.yml", work / "conda-lock.yml")
+    return work / "conda-lock.yml"
+
+
+def test_install_makes_a_prefix_that_works_and_matches_the_lock(
+    tool: Tool, work: Path, locked_work: Path
+):
+    prefix = work / ".conda"
+    answer = tool.ok("install", lockfile=str(locked_work), prefix=str(prefix))
+    assert answer["platform"] == "linux-64"
+    python = prefix / "bin" / "python"
+    imported = subprocess.run(
+        [str(python), "-c", "import dotenv, pytest, sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(imported.stdout.strip()) == prefix
+    # entry points written by the installer, pointing at the prefix's python
+    version = subprocess.run(
+        [str(prefix / "bin" / "pytest"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert "pytest" in version.stdout + version.stderr
+    locked = tool.ok("locked", lockfile=str(locked_work))
+    assert tool.ok("installed", prefix=str(prefix)) == locked
+    assert locked["python"].endswith(conda_channel.STANDIN_BUILD)
+    assert locked == tool.ok("locked", lockfile=str(locked_work), platform="linux-64")
+
+
+def test_installed_sees_what_was_added_or_removed_by_hand(
+    tool: Tool, work: Path, locked_work: Path
+):
+    prefix = work / ".conda"
+    tool.ok("install", lockfile=str(locked_work), prefix=str(prefix))
+    sys.path.insert(0, str(Path(__file__).parent / "standin"))
+    from torch_index import build_wheel
+
+    wheel = build_wheel(work, "handmade", "1.0")
+    subprocess.run(  # the prefix's own pip, from the channel's pip package
+        [
+            str(prefix / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""},
+    )
+    locked = tool.ok("locked", lockfile=str(locked_work))
+    version, build = locked["iniconfig"].split()
+    (prefix / "conda-meta" / f"iniconfig-{version}-{build}.json").unlink()
+    installed = tool.ok("installed", prefix=str(prefix))
+    assert installed["handmade"] == "1.0"
+    # no conda record owns iniconfig's files now: it shows as a bare Python distribution
+    assert installed["iniconfig"] == version
+
+
+def test_a_lock_edited_to_another_hash_is_refused_before_anything_is_installed(
+    tool: Tool, work: Path, locked_work: Path
+):
+    lock = parse_conda_lock_file(locked_work)
+    dotenv = next(p for p in lock.package if p.name == "python-dotenv")
+    text = locked_work.read_text()
+    locked_work.write_text(text.replace(dotenv.hash.sha256, "f" * 64))
+    line = tool.error("install", lockfile=str(locked_work), prefix=str(work / ".conda"))
+    assert line.startswith(dotenv.url.rsplit("/", 1)[-1] + " is not the file conda-lock.yml locked")
+    assert "nothing was installed" in line
+    assert not (work / ".conda").exists()
+
+
+def test_a_file_changed_on_the_channel_is_refused_by_its_hash(
+    tool: Tool, work: Path, locked_work: Path, channel
+):
+    """The mirror serves other bytes under the locked name, and its repodata was not
+    changed with them: rattler's own check of the download stops it."""
+    key = channel.key("python-dotenv")
+    channel.replace_file(key, (channel.root / channel.key("pip")).read_bytes())
+    line = tool.error("install", lockfile=str(locked_work), prefix=str(work / ".conda"))
+    assert line.startswith(key.split("/")[-1] + " is not the file conda-lock.yml locked"), line
+
+
+def test_a_platform_missing_from_the_lock_is_one_line(tool: Tool, work: Path, locked_work: Path):
+    line = tool.error(
+        "install", lockfile=str(locked_work), prefix=str(work / "p"), platform="win-64"
+    )
+    assert line == (
+        "conda-lock.yml has no packages for win-64 (it lists linux-64, "
+        f"{conda_channel.SECOND_PLATFORM}): add the platform to environment.yml and run "
+        "`nox -s lock`"
+    )
+    assert tool.error("locked", lockfile=str(locked_work), platform="win-64") == line
+
+
+def test_server_down_during_install_is_one_line(tool: Tool, work: Path, locked_work: Path, channel):
+    channel.stop()
+    shutil.rmtree(tool.cache, ignore_errors=True)
+    line = tool.error("install", lockfile=str(locked_work), prefix=str(work / ".conda"))
+    assert "could not be reached through its mirror" in line
+
+
+def test_activation_script_puts_the_prefix_first_on_path(tool: Tool, work: Path, locked_work: Path):
+    prefix = work / ".conda"
+    tool.ok("install", lockfile=str(locked_work), prefix=str(prefix))
+    script = tool.ok("activation", prefix=str(prefix), shell="bash")["script"]
+    (work / "activate.sh").write_text(script)
+    bash = shutil.which("bash")
+    assert bash is not None
+    found = subprocess.run(
+        [bash, "-c", f'source "{work / "activate.sh"}"; command -v python; echo "$CONDA_PREFIX"'],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert found.stdout.split() == [str(prefix / "bin" / "python"), str(prefix)]
+
+
+def test_rattler_module_is_mypy_strict_clean(tmp_path: Path):
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(config),
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
+            "--strict",
+            "-m",
+            "envlock.conda_rattler",
+        ],
+        cwd=TOOLS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout

@@ -103,14 +103,6 @@ class Tool:
         return self.ok("lock", environment=str(environment), output=str(lockfile), **request)
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
-    folder.mkdir()
-    write_environment(folder)
-    return folder
-
-
 def write_environment(folder: Path, dotenv: str = "") -> Path:
     path = folder / "environment.yml"
     path.write_text(
@@ -123,9 +115,44 @@ def write_environment(folder: Path, dotenv: str = "") -> Path:
     return path
 
 
+def new_work(folder: Path) -> Path:
+    folder.mkdir()
+    write_environment(folder)
+    return folder
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    return new_work(tmp_path / "project")
+
+
 @pytest.fixture
 def tool(rattler_python: Path, work: Path, channel) -> Tool:
+    """The tool, for a test with its own channel (one it may change or stop)."""
     return Tool(rattler_python, work, channel.url)
+
+
+class Shared:
+    """One channel, one lock and one prefix made from it, for the tests that only read
+    them (each lock and install costs seconds)."""
+
+    def __init__(self, channel, tool: Tool, lockfile: Path, prefix: Path, answer: object):
+        self.channel, self.tool, self.lockfile, self.prefix = channel, tool, lockfile, prefix
+        self.lock_answer = answer
+        self.work = tool.work
+
+
+@pytest.fixture(scope="module")
+def shared(rattler_python: Path, conda_packages, tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("shared")
+    with conda_channel.serve_channel(conda_packages, folder / "channel") as channel:
+        work = new_work(folder / "project")
+        tool = Tool(rattler_python, work, channel.url)
+        lockfile = work / "conda-lock.yml"
+        answer = tool.lock(work / "environment.yml", lockfile)
+        prefix = work / ".conda"
+        tool.ok("install", lockfile=str(lockfile), prefix=str(prefix))
+        yield Shared(channel, tool, lockfile, prefix, answer)
 
 
 def packages_of(lockfile: Path, platform: str) -> dict[str, str]:
@@ -137,10 +164,9 @@ def packages_of(lockfile: Path, platform: str) -> dict[str, str]:
 # --- lock ---------------------------------------------------------------------------------
 
 
-def test_lock_for_two_platforms_is_read_by_conda_lock(tool: Tool, work: Path, channel):
-    lockfile = work / "conda-lock.yml"
-    answer = tool.lock(work / "environment.yml", lockfile)
-    assert answer["platforms"] == ["linux-64", conda_channel.SECOND_PLATFORM]
+def test_lock_for_two_platforms_is_read_by_conda_lock(shared: Shared):
+    lockfile, channel = shared.lockfile, shared.channel
+    assert shared.lock_answer["platforms"] == ["linux-64", conda_channel.SECOND_PLATFORM]
 
     lock = parse_conda_lock_file(lockfile)
     assert sorted(lock.metadata.platforms) == sorted(conda_channel.PLATFORMS)
@@ -163,23 +189,23 @@ def test_lock_for_two_platforms_is_read_by_conda_lock(tool: Tool, work: Path, ch
     text = lockfile.read_text()
     assert "127.0.0.1" not in text and str(channel.root) not in text
     assert "conda-lock install -n YOURENV conda-lock.yml" in text  # its own name, not a scratch
-    # only the mirror was asked, and it was asked for both platforms' repodata
+    # only the mirror was asked (anything else would have hit the dead proxy), for both
+    # platforms' repodata
     assert any(r.startswith(f"/{conda_channel.SECOND_PLATFORM}/repodata") for r in channel.requests)
     assert any(r.startswith("/linux-64/repodata") for r in channel.requests)
 
 
-def test_lock_content_hash_is_conda_locks_own(tool: Tool, work: Path):
+def test_lock_content_hash_is_conda_locks_own(shared: Shared):
     """conda-lock would find the lock fresh: same content hash it computes itself."""
     from conda_lock.content_hash import compute_content_hashes
     from conda_lock.lookup import DEFAULT_MAPPING_URL
     from conda_lock.src_parser import make_lock_spec
     from conda_lock.virtual_package import default_virtual_package_repodata
 
-    lockfile = work / "conda-lock.yml"
-    tool.lock(work / "environment.yml", lockfile)
-    spec = make_lock_spec(src_files=[work / "environment.yml"], mapping_url=DEFAULT_MAPPING_URL)
+    environment = shared.work / "environment.yml"
+    spec = make_lock_spec(src_files=[environment], mapping_url=DEFAULT_MAPPING_URL)
     expected = compute_content_hashes(spec, default_virtual_package_repodata())
-    assert parse_conda_lock_file(lockfile).metadata.content_hash == expected
+    assert parse_conda_lock_file(shared.lockfile).metadata.content_hash == expected
 
 
 def test_relock_is_byte_identical_and_keeps_pins_until_asked(
@@ -190,34 +216,29 @@ def test_relock_is_byte_identical_and_keeps_pins_until_asked(
         lockfile = work / "conda-lock.yml"
         tool.lock(work / "environment.yml", lockfile)
         first = lockfile.read_bytes()
-        assert (
-            "python-dotenv-" + conda_channel.OLDER_DOTENV
-            in packages_of(lockfile, "linux-64")["python-dotenv"]
-        )
-
-        tool.lock(work / "environment.yml", lockfile)
-        assert lockfile.read_bytes() == first  # nothing changed: byte for byte
+        older = "python-dotenv-" + conda_channel.OLDER_DOTENV
+        assert older in packages_of(lockfile, "linux-64")["python-dotenv"]
 
         ch.publish(ch.key("python-dotenv"))  # a newer python-dotenv appears on the channel
         tool.lock(work / "environment.yml", lockfile)
-        assert lockfile.read_bytes() == first  # the pin is kept
+        assert lockfile.read_bytes() == first  # the pin is kept, byte for byte
 
         before = {p: packages_of(lockfile, p) for p in conda_channel.PLATFORMS}
         tool.lock(work / "environment.yml", lockfile, upgrade_packages=["python-dotenv"])
         for platform in conda_channel.PLATFORMS:
             after = packages_of(lockfile, platform)
-            assert after["python-dotenv"] != before[platform]["python-dotenv"]
-            assert conda_channel.OLDER_DOTENV not in after["python-dotenv"]
+            assert older not in after["python-dotenv"]
             rest = {k: v for k, v in after.items() if k != "python-dotenv"}
             assert rest == {k: v for k, v in before[platform].items() if k != "python-dotenv"}
 
         fresh = work / "fresh.yml"  # no old lock: solved afresh, the newest
         tool.lock(work / "environment.yml", fresh)
-        assert packages_of(fresh, "linux-64") == packages_of(lockfile, "linux-64")
+        for platform in conda_channel.PLATFORMS:
+            assert packages_of(fresh, platform) == packages_of(lockfile, platform)
 
 
 def test_virtual_packages_are_conda_locks_defaults_and_can_be_overridden(
-    tool: Tool, work: Path, conda_packages, channel
+    tool: Tool, work: Path, channel
 ):
     """A package that needs a newer glibc than conda-lock assumes (2.28) is unsatisfiable
     until [tool.envlock] says the machines have it."""
@@ -248,176 +269,165 @@ def test_virtual_packages_are_conda_locks_defaults_and_can_be_overridden(
     assert "needs-glibc" in packages_of(work / "conda-lock.yml", "linux-64")
 
 
-def test_unsatisfiable_spec_is_one_line(tool: Tool, work: Path):
-    environment = write_environment(work, dotenv=">=99")
-    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
+def refused_lock(shared: Shared, tmp_path: Path, change) -> str:
+    """The one line a lock of a changed copy of environment.yml fails with."""
+    environment = tmp_path / "environment.yml"
+    environment.write_text(change((shared.work / "environment.yml").read_text()))
+    line = shared.tool.error("lock", environment=str(environment), output=str(tmp_path / "l.yml"))
+    assert not (tmp_path / "l.yml").exists()
+    return line
+
+
+def test_unsatisfiable_spec_is_one_line(shared: Shared, tmp_path: Path):
+    line = refused_lock(shared, tmp_path, lambda t: t.replace("python-dotenv", "python-dotenv>=99"))
     assert line.startswith("environment.yml cannot be solved for linux-64: ")
     assert "python-dotenv >=99" in line and "change the versions in environment.yml" in line
-    assert not (work / "conda-lock.yml").exists()
 
 
-def test_pip_section_is_refused_saying_where_pip_packages_go(tool: Tool, work: Path):
-    environment = work / "environment.yml"
-    environment.write_text(
-        environment.read_text().replace("  - pytest\n", "  - pytest\n  - pip:\n    - six\n")
+def test_pip_section_is_refused_saying_where_pip_packages_go(shared: Shared, tmp_path: Path):
+    line = refused_lock(
+        shared, tmp_path, lambda t: t.replace("  - pytest\n", "  - pytest\n  - pip:\n    - six\n")
     )
-    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
     assert "has a pip: section (six)" in line
     assert "under dependencies as conda packages" in line and 'conda-solver = "micromamba"' in line
 
 
-def test_local_channel_is_refused(tool: Tool, work: Path, channel):
-    environment = work / "environment.yml"
-    environment.write_text(
-        environment.read_text().replace("  - conda-forge\n", f"  - {channel.root}\n")
-    )
-    line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
+def test_local_channel_is_refused(shared: Shared, tmp_path: Path):
+    root = shared.channel.root
+    line = refused_lock(shared, tmp_path, lambda t: t.replace("  - conda-forge\n", f"  - {root}\n"))
     assert "is a local path" in line and "conda-mirrors" in line
 
 
-def test_server_down_is_one_line_naming_the_channel_and_the_mirror(tool: Tool, work: Path, channel):
-    channel.stop()
-    line = tool.error("lock", environment=str(work / "environment.yml"), output=str(work / "x.yml"))
-    assert line.startswith(
-        f"the conda channel https://conda.anaconda.org/conda-forge could not be reached "
-        f"through its mirror {channel.url}"
-    )
-    assert "conda-mirrors" in line
-    assert not (work / "x.yml").exists()
-
-
-def test_without_the_mirror_conda_forge_itself_is_not_reached(tool: Tool, work: Path):
+def test_without_the_mirror_conda_forge_itself_is_not_reached(shared: Shared, tmp_path: Path):
     """No mirror: the request goes to conda-forge, which (here) cannot be reached."""
-    line = tool.error(
-        "lock", environment=str(work / "environment.yml"), output=str(work / "x.yml"), mirrors={}
+    line = shared.tool.error(
+        "lock",
+        environment=str(shared.work / "environment.yml"),
+        output=str(tmp_path / "l.yml"),
+        mirrors={},
+        cache_dir=str(tmp_path / "cache"),
     )
     assert "the conda channel https://conda.anaconda.org/conda-forge could not be reached" in line
     assert "behind a company mirror, list it under conda-mirrors" in line
 
 
+def test_server_down_is_one_line_naming_the_channel_and_the_mirror(tool: Tool, work: Path, channel):
+    lockfile = work / "conda-lock.yml"
+    tool.lock(work / "environment.yml", lockfile)
+    channel.stop()
+    expected = (
+        f"the conda channel https://conda.anaconda.org/conda-forge could not be reached "
+        f"through its mirror {channel.url}"
+    )
+    line = tool.error(
+        "lock",
+        environment=str(work / "environment.yml"),
+        output=str(work / "x.yml"),
+        cache_dir=str(work / "fresh-cache"),
+    )
+    assert line.startswith(expected) and "conda-mirrors" in line
+    assert not (work / "x.yml").exists()
+    line = tool.error("install", lockfile=str(lockfile), prefix=str(work / ".conda"))
+    assert line.startswith(expected)
+
+
 # --- install, installed, locked -------------------------------------------------------------
 
 
-@pytest.fixture
-def locked_work(tool: Tool, work: Path) -> Path:
-    tool.lock(work / "environment.yml", work / "conda-lock.yml")
-    return work / "conda-lock.yml"
-
-
-def test_install_makes_a_prefix_that_works_and_matches_the_lock(
-    tool: Tool, work: Path, locked_work: Path
-):
-    prefix = work / ".conda"
-    answer = tool.ok("install", lockfile=str(locked_work), prefix=str(prefix))
-    assert answer["platform"] == "linux-64"
-    python = prefix / "bin" / "python"
+def test_install_makes_a_prefix_that_works_and_matches_the_lock(shared: Shared):
+    python = shared.prefix / "bin" / "python"
     imported = subprocess.run(
         [str(python), "-c", "import dotenv, pytest, sys; print(sys.prefix)"],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert Path(imported.stdout.strip()) == prefix
+    assert Path(imported.stdout.strip()) == shared.prefix
     # entry points written by the installer, pointing at the prefix's python
     version = subprocess.run(
-        [str(prefix / "bin" / "pytest"), "--version"], capture_output=True, text=True, check=True
+        [str(shared.prefix / "bin" / "pytest"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "pytest" in version.stdout + version.stderr
-    locked = tool.ok("locked", lockfile=str(locked_work))
-    assert tool.ok("installed", prefix=str(prefix)) == locked
-    assert locked["python"].endswith(conda_channel.STANDIN_BUILD)
-    assert locked == tool.ok("locked", lockfile=str(locked_work), platform="linux-64")
-
-
-def test_installed_sees_what_was_added_or_removed_by_hand(
-    tool: Tool, work: Path, locked_work: Path
-):
-    prefix = work / ".conda"
-    tool.ok("install", lockfile=str(locked_work), prefix=str(prefix))
-    sys.path.insert(0, str(Path(__file__).parent / "standin"))
-    from torch_index import build_wheel
-
-    wheel = build_wheel(work, "handmade", "1.0")
-    subprocess.run(  # the prefix's own pip, from the channel's pip package
-        [
-            str(prefix / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-index",
-            str(wheel),
-        ],
-        check=True,
-        env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""},
+    both = shared.tool.ok("packages", lockfile=str(shared.lockfile), prefix=str(shared.prefix))
+    assert both["installed"] == both["locked"]
+    assert both["locked"]["python"].endswith(conda_channel.STANDIN_BUILD)
+    assert both["locked"] == shared.tool.ok(
+        "locked", lockfile=str(shared.lockfile), platform="linux-64"
     )
-    locked = tool.ok("locked", lockfile=str(locked_work))
-    version, build = locked["iniconfig"].split()
-    (prefix / "conda-meta" / f"iniconfig-{version}-{build}.json").unlink()
-    installed = tool.ok("installed", prefix=str(prefix))
-    assert installed["handmade"] == "1.0"
-    # no conda record owns iniconfig's files now: it shows as a bare Python distribution
-    assert installed["iniconfig"] == version
+    assert both["installed"] == shared.tool.ok("installed", prefix=str(shared.prefix))
 
 
-def test_a_lock_edited_to_another_hash_is_refused_before_anything_is_installed(
-    tool: Tool, work: Path, locked_work: Path
-):
-    lock = parse_conda_lock_file(locked_work)
-    dotenv = next(p for p in lock.package if p.name == "python-dotenv")
-    text = locked_work.read_text()
-    locked_work.write_text(text.replace(dotenv.hash.sha256, "f" * 64))
-    line = tool.error("install", lockfile=str(locked_work), prefix=str(work / ".conda"))
-    assert line.startswith(dotenv.url.rsplit("/", 1)[-1] + " is not the file conda-lock.yml locked")
-    assert "nothing was installed" in line
-    assert not (work / ".conda").exists()
-
-
-def test_a_file_changed_on_the_channel_is_refused_by_its_hash(
-    tool: Tool, work: Path, locked_work: Path, channel
-):
-    """The mirror serves other bytes under the locked name, and its repodata was not
-    changed with them: rattler's own check of the download stops it."""
-    key = channel.key("python-dotenv")
-    channel.replace_file(key, (channel.root / channel.key("pip")).read_bytes())
-    line = tool.error("install", lockfile=str(locked_work), prefix=str(work / ".conda"))
-    assert line.startswith(key.split("/")[-1] + " is not the file conda-lock.yml locked"), line
-
-
-def test_a_platform_missing_from_the_lock_is_one_line(tool: Tool, work: Path, locked_work: Path):
-    line = tool.error(
-        "install", lockfile=str(locked_work), prefix=str(work / "p"), platform="win-64"
-    )
-    assert line == (
-        "conda-lock.yml has no packages for win-64 (it lists linux-64, "
-        f"{conda_channel.SECOND_PLATFORM}): add the platform to environment.yml and run "
-        "`nox -s lock`"
-    )
-    assert tool.error("locked", lockfile=str(locked_work), platform="win-64") == line
-
-
-def test_server_down_during_install_is_one_line(tool: Tool, work: Path, locked_work: Path, channel):
-    channel.stop()
-    shutil.rmtree(tool.cache, ignore_errors=True)
-    line = tool.error("install", lockfile=str(locked_work), prefix=str(work / ".conda"))
-    assert "could not be reached through its mirror" in line
-
-
-def test_activation_script_puts_the_prefix_first_on_path(tool: Tool, work: Path, locked_work: Path):
-    prefix = work / ".conda"
-    tool.ok("install", lockfile=str(locked_work), prefix=str(prefix))
-    script = tool.ok("activation", prefix=str(prefix), shell="bash")["script"]
-    (work / "activate.sh").write_text(script)
+def test_activation_script_puts_the_prefix_first_on_path(shared: Shared, tmp_path: Path):
+    script = shared.tool.ok("activation", prefix=str(shared.prefix), shell="bash")["script"]
+    (tmp_path / "activate.sh").write_text(script)
     bash = shutil.which("bash")
     assert bash is not None
     found = subprocess.run(
-        [bash, "-c", f'source "{work / "activate.sh"}"; command -v python; echo "$CONDA_PREFIX"'],
+        [bash, "-c", f'source "{tmp_path / "activate.sh"}"; command -v python; echo $CONDA_PREFIX'],
         capture_output=True,
         text=True,
         check=True,
         env={"PATH": "/usr/bin:/bin"},
     )
-    assert found.stdout.split() == [str(prefix / "bin" / "python"), str(prefix)]
+    assert found.stdout.split() == [str(shared.prefix / "bin" / "python"), str(shared.prefix)]
+
+
+def test_a_platform_missing_from_the_lock_is_one_line(shared: Shared, tmp_path: Path):
+    lockfile = str(shared.lockfile)
+    line = shared.tool.error("install", lockfile=lockfile, prefix=str(tmp_path), platform="win-64")
+    assert line == (
+        "conda-lock.yml has no packages for win-64 (it lists linux-64, "
+        f"{conda_channel.SECOND_PLATFORM}): add the platform to environment.yml and run "
+        "`nox -s lock`"
+    )
+    assert shared.tool.error("locked", lockfile=lockfile, platform="win-64") == line
+
+
+def test_a_lock_edited_to_another_hash_is_refused_before_anything_is_installed(
+    shared: Shared, tmp_path: Path
+):
+    lock = parse_conda_lock_file(shared.lockfile)
+    dotenv = next(p for p in lock.package if p.name == "python-dotenv")
+    edited = tmp_path / "conda-lock.yml"
+    edited.write_text(shared.lockfile.read_text().replace(dotenv.hash.sha256, "f" * 64))
+    line = shared.tool.error("install", lockfile=str(edited), prefix=str(tmp_path / ".conda"))
+    assert line.startswith(dotenv.url.rsplit("/", 1)[-1] + " is not the file conda-lock.yml locked")
+    assert "nothing was installed" in line
+    assert not (tmp_path / ".conda").exists()
+
+
+def test_a_file_changed_on_the_channel_is_refused_by_its_hash(tool: Tool, work: Path, channel):
+    """The mirror serves other bytes under the locked name, and its repodata was not
+    changed with them: rattler's own check of the download stops it."""
+    tool.lock(work / "environment.yml", work / "conda-lock.yml")
+    key = channel.key("python-dotenv")
+    channel.replace_file(key, (channel.root / channel.key("pip")).read_bytes())
+    line = tool.error("install", lockfile=str(work / "conda-lock.yml"), prefix=str(work / "p"))
+    assert line.startswith(key.split("/")[-1] + " is not the file conda-lock.yml locked"), line
+
+
+def test_installed_sees_what_was_added_or_removed_by_hand(shared: Shared, tmp_path: Path):
+    prefix = tmp_path / ".conda"
+    shared.tool.ok("install", lockfile=str(shared.lockfile), prefix=str(prefix))
+    sys.path.insert(0, str(Path(__file__).parent / "standin"))
+    from torch_index import build_wheel
+
+    wheel = build_wheel(tmp_path, "handmade", "1.0")
+    subprocess.run(  # the prefix's own pip, from the channel's pip package
+        [str(prefix / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", str(wheel)],
+        check=True,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""},
+    )
+    locked = shared.tool.ok("locked", lockfile=str(shared.lockfile))
+    version, build = locked["iniconfig"].split()
+    (prefix / "conda-meta" / f"iniconfig-{version}-{build}.json").unlink()
+    installed = shared.tool.ok("installed", prefix=str(prefix))
+    assert installed["handmade"] == "1.0"
+    # no conda record owns iniconfig's files now: it shows as a bare Python distribution
+    assert installed["iniconfig"] == version
 
 
 def test_rattler_module_is_mypy_strict_clean(tmp_path: Path):

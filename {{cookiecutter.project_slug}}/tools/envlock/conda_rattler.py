@@ -14,6 +14,7 @@ Commands:
   install    conda-lock.yml -> a prefix, for this platform, every package hash-checked
   installed  a prefix -> {name: "version build"} from its conda-meta records
   locked     conda-lock.yml -> the same shape, for one platform
+  packages   both of the above at once, for this platform
   activation a prefix -> rattler's activation script for a shell
 """
 
@@ -624,6 +625,11 @@ def answer(command: str, request: dict[str, Any]) -> object:
         return installed(Path(request["prefix"]))
     if command == "locked":
         return locked(Path(request["lockfile"]), request.get("platform") or current_platform())
+    if command == "packages":  # both of the above in one call: what doctor compares
+        return {
+            "locked": locked(Path(request["lockfile"]), current_platform()),
+            "installed": installed(Path(request["prefix"])),
+        }
     if command == "activation":
         return {"script": activation(Path(request["prefix"]), request["shell"])}
     raise EnvlockError(f"unknown command {command!r}")

@@ -289,20 +289,32 @@ def build_packages(wheels: list[Path], folder: Path) -> list[Package]:
 
 
 class LoggingHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the channel folder and notes every path asked for."""
+    """Serves the channel folder and notes every path asked for; once the channel is told
+    to fail at its first package, that request and every later one get no answer."""
 
-    requests: list[str]
+    channel: Channel
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def answers(self) -> bool:
+        channel = self.channel
+        channel.requests.append(self.path)
+        if channel.fail_at_package and self.path.endswith((".tar.bz2", ".conda")):
+            channel.failing.set()
+        if channel.failing.is_set():
+            self.close_connection = True
+            threading.Thread(target=channel.stop, daemon=True).start()
+            return False
+        return True
+
     def do_GET(self) -> None:
-        self.requests.append(self.path)
-        super().do_GET()
+        if self.answers():
+            super().do_GET()
 
     def do_HEAD(self) -> None:
-        self.requests.append(self.path)
-        super().do_HEAD()
+        if self.answers():
+            super().do_HEAD()
 
 
 @dataclasses.dataclass
@@ -313,6 +325,11 @@ class Channel:
     packages: dict[str, Package]  # by key (subdir/filename): everything built
     url: str = ""
     requests: list[str] = dataclasses.field(default_factory=list)
+    # Stop serving at the first request for a package file (a channel going down in the
+    # middle of a download, chosen by what is asked for rather than by time).
+    fail_at_package: bool = False
+    failing: threading.Event = dataclasses.field(default_factory=threading.Event)
+    port: int = 0
     _server: http.server.ThreadingHTTPServer | None = None
 
     def publish(self, *keys: str) -> None:
@@ -347,19 +364,25 @@ class Channel:
         return max(matches)
 
     def start(self) -> str:
-        handler = functools.partial(LoggingHandler, directory=str(self.root))
-        LoggingHandler.requests = self.requests
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        """Serve on 127.0.0.1: on a free port the first time, on the same one again after
+        a stop (so the settings that name the URL stay right)."""
+        handler = type("Handler", (LoggingHandler,), {"channel": self})
+        self.failing.clear()
+        self.fail_at_package = False
+        self._server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", self.port), functools.partial(handler, directory=str(self.root))
+        )
+        self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = f"http://127.0.0.1:{self.port}"
         return self.url
 
     def stop(self) -> None:
         """Stop serving: from now on the port refuses connections."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
 
 @contextlib.contextmanager

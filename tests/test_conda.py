@@ -247,12 +247,23 @@ def solver_calls(tmp_path: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
+def use_conda_cli(project: Path, solver: str = "") -> Path:
+    """A conda bake switched from the built-in solver to conda-lock's command line
+    (``solver``, or the first of micromamba, mamba and conda on PATH)."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert 'conda-solver = "rattler"' in text
+    pyproject.write_text(text.replace('conda-solver = "rattler"', f'conda-solver = "{solver}"'))
+    return project
+
+
 @pytest.fixture
 def conda_project(tmp_path: Path) -> Path:
-    """A conda bake for this test machine's Python, with the fixture as its lock."""
+    """A conda bake for this test machine's Python on conda-lock's command line (the
+    stand-in solver), with the fixture as its lock."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    project = bake(
-        tmp_path / "out", env_manager="conda", python_version=python, python_versions=python
+    project = use_conda_cli(
+        bake(tmp_path / "out", env_manager="conda", python_version=python, python_versions=python)
     )
     settings = load_project(project)
     target = conda_lock_target(settings)
@@ -262,7 +273,7 @@ def conda_project(tmp_path: Path) -> Path:
 
 
 def test_missing_solver_fails_at_once_with_the_message(tmp_path: Path):
-    project = bake(tmp_path / "out", env_manager="conda")
+    project = use_conda_cli(bake(tmp_path / "out", env_manager="conda"))
     started = time.monotonic()
     result = run_nox(
         project, "-s", "setup", env=nox_env(PATH=path_without_solvers()), check=False, timeout=60

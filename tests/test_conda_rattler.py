@@ -314,6 +314,7 @@ def test_without_the_mirror_conda_forge_itself_is_not_reached(shared: Shared, tm
 def test_server_down_is_one_line_naming_the_channel_and_the_mirror(tool: Tool, work: Path, channel):
     lockfile = work / "conda-lock.yml"
     tool.lock(work / "environment.yml", lockfile)
+    tool.ok("install", lockfile=str(lockfile), prefix=str(work / "first"))
     channel.stop()
     expected = (
         f"the conda channel https://conda.anaconda.org/conda-forge could not be reached "
@@ -327,8 +328,30 @@ def test_server_down_is_one_line_naming_the_channel_and_the_mirror(tool: Tool, w
     )
     assert line.startswith(expected) and "conda-mirrors" in line
     assert not (work / "x.yml").exists()
-    line = tool.error("install", lockfile=str(lockfile), prefix=str(work / ".conda"))
+    # offline, the package cache still installs what it holds, every file as locked
+    tool.ok("install", lockfile=str(lockfile), prefix=str(work / "again"))
+    assert tool.ok("installed", prefix=str(work / "again")) == tool.ok(
+        "locked", lockfile=str(lockfile)
+    )
+    # with nothing cached, the install needs the channel
+    line = tool.error(
+        "install",
+        lockfile=str(lockfile),
+        prefix=str(work / ".conda"),
+        cache_dir=str(work / "fresh-cache"),
+    )
     assert line.startswith(expected)
+
+
+def test_channel_going_down_in_the_middle_of_the_downloads_is_one_line(
+    tool: Tool, work: Path, channel
+):
+    lockfile = work / "conda-lock.yml"
+    tool.lock(work / "environment.yml", lockfile)
+    channel.fail_at_package = True
+    line = tool.error("install", lockfile=str(lockfile), prefix=str(work / ".conda"))
+    assert channel.failing.is_set()
+    assert "could not be reached through its mirror" in line, line
 
 
 # --- install, installed, locked -------------------------------------------------------------

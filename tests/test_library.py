@@ -20,7 +20,7 @@ from envlock.context import Context
 from envlock.matrix import parse_matrix, set_matrix
 from envlock.runner import run_streaming
 from envlock.settings import load_project
-from test_conda import FIXTURES, standin_env
+from test_conda import FIXTURES, standin_env, use_conda_cli
 
 LIBRARY = PROJECT_TEMPLATE / "tools" / "envlock"
 SESSION_MODULES = ["lock", "setup", "rebuild", "doctor", "hooks", "dev_install", "matrix"]
@@ -81,6 +81,7 @@ def backend_project(request, tmp_path: Path, monkeypatch):
     lines: list[str] = []
     ctx = quiet_context(lines)
     if request.param == "conda":
+        settings = load_project(use_conda_cli(project))
         for key, value in standin_env(tmp_path, "micromamba").items():
             monkeypatch.setenv(key, value)
         target = conda_lock_target(settings)

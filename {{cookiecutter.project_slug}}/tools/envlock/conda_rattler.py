@@ -72,6 +72,7 @@ class InstallRequest(TypedDict, total=False):
     platform: str
     mirrors: Mirrors
     cache_dir: str
+    activation_scripts: bool  # write rattler's activation scripts into etc/envlock/
 
 
 @functools.cache
@@ -108,9 +109,14 @@ def make_client(mirrors: Mirrors) -> Client:
     return Client(middlewares)
 
 
-def make_gateway(client: Client, cache_dir: str | None) -> rattler.Gateway:
+def make_gateway(
+    client: Client, cache_dir: str | None, cached_only: bool = False
+) -> rattler.Gateway:
+    """rattler's repodata gateway; ``cached_only``: the repodata saved last time, however
+    old, without asking the channel."""
     cache = Path(cache_dir) / "repodata" if cache_dir else None
-    return rattler.Gateway(cache_dir=cache, client=client)
+    config = rattler.SourceConfig(cache_action="force-cache-only") if cached_only else None
+    return rattler.Gateway(cache_dir=cache, default_config=config, client=client)
 
 
 def network_problem(error: Exception, channels: Sequence[str], mirrors: Mirrors) -> str:
@@ -504,7 +510,16 @@ def install(request: InstallRequest) -> dict[str, object]:
     cache_dir = request.get("cache_dir")
 
     async def run() -> list[rattler.RepoDataRecord]:
-        records = await locked_records(gateway, channels, platform, packages)
+        try:
+            records = await locked_records(gateway, channels, platform, packages)
+        except (GatewayError, FetchRepoDataError) as error:
+            # Offline: the exact files are pinned by hash, so the repodata saved last time
+            # serves to find them in the package cache. Without it, the first error stands.
+            try:
+                cached = make_gateway(client, cache_dir, cached_only=True)
+                records = await locked_records(cached, channels, platform, packages)
+            except (GatewayError, FetchRepoDataError):
+                raise error from None
         await rattler.install(
             records,
             prefix,
@@ -527,6 +542,8 @@ def install(request: InstallRequest) -> dict[str, object]:
         if "error sending request" in text or "Connect" in text:
             raise EnvlockError(network_problem(error, channels, mirrors)) from None
         raise EnvlockError(f"installing into {prefix.name} failed: {last_cause(text)}") from None
+    if request.get("activation_scripts"):
+        write_activation_scripts(prefix)
     return {"installed": len(records), "platform": platform}
 
 
@@ -611,6 +628,23 @@ def activation(prefix: Path, shell: str) -> str:
     variables = ActivationVariables(None, [PATH_SENTINEL])
     script = activate(prefix, variables, SHELLS[shell]).script
     return script.replace(os.pathsep + PATH_SENTINEL, "").replace(PATH_SENTINEL + os.pathsep, "")
+
+
+def write_activation_scripts(prefix: Path) -> list[Path]:
+    """The activation scripts of this platform's shells, in ``etc/envlock`` of the prefix,
+    for using it without conda."""
+    names = (
+        {"powershell": "activate.ps1", "cmd": "activate.bat"}
+        if sys.platform == "win32"
+        else {"bash": "activate.sh", "fish": "activate.fish"}
+    )
+    folder = prefix / "etc" / "envlock"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for shell, name in names.items():
+        (folder / name).write_text(activation(prefix, shell), encoding="utf-8")
+        written.append(folder / name)
+    return written
 
 
 # --- the command line -------------------------------------------------------------------

@@ -74,6 +74,8 @@ class LockTarget:
     engine: str = "uv"
     inputs: tuple[Path, ...] = ()
     conda: bool = False  # a conda lock: from environment.yml, pip's index settings aside
+    # Settings outside the input files that decide the content too (digested with them).
+    settings: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +192,8 @@ def inputs_digest(project: Project, target: LockTarget) -> str:
     if not target.conda:
         digest.update(f"matrix={','.join(project.matrix)}\n".encode())
         digest.update("".join(f"index={url}\n" for url in project.extra_index_urls).encode())
+    if target.settings:
+        digest.update(f"settings={target.settings}\n".encode())
     for rel, path in input_files(project, target.inputs):
         content = path.read_bytes().replace(b"\r\n", b"\n")
         digest.update(f"file={rel}\n".encode() + content + b"\0")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,6 +41,12 @@ class Project:
     conda_prefix: Path
     conda_solver: str | None
     extra_index_urls: tuple[str, ...] = ()
+    # conda-mirrors: a channel's canonical URL (or name) -> the mirrors that serve it.
+    conda_mirrors: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # conda-virtual-packages: platform -> {"__cuda": "12.4", ...} over conda-lock's defaults.
+    conda_virtual_packages: Mapping[str, Mapping[str, str]] = dataclasses.field(
+        default_factory=dict
+    )
 
     @property
     def min_python(self) -> str:
@@ -58,6 +65,37 @@ class Project:
 def version_key(version: str) -> tuple[int, ...]:
     """Sort key for versions such as ``3.9`` and ``3.12``."""
     return tuple(int(part) for part in version.split("."))
+
+
+def conda_mirrors(value: object) -> dict[str, tuple[str, ...]]:
+    """``conda-mirrors``: each channel to a list of mirror URLs (the shape pixi uses)."""
+    example = (
+        '{ "https://conda.anaconda.org/conda-forge" = ["https://mirror.example/conda-forge"] }'
+    )
+    if not isinstance(value, dict) or not all(
+        isinstance(urls, list) and urls and all(isinstance(u, str) for u in urls)
+        for urls in value.values()
+    ):
+        raise EnvlockError(
+            f"[tool.envlock] conda-mirrors must map each channel to a list of mirror URLs, "
+            f"e.g. conda-mirrors = {example}; got {value!r}"
+        )
+    return {str(channel): tuple(urls) for channel, urls in value.items()}
+
+
+def conda_virtual_packages(value: object) -> dict[str, dict[str, str]]:
+    """``conda-virtual-packages``: per platform, virtual package versions ("" removes one)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(packages, dict)
+        and all(str(n).startswith("__") and isinstance(v, str) for n, v in packages.items())
+        for packages in value.values()
+    ):
+        raise EnvlockError(
+            "[tool.envlock] conda-virtual-packages must map each platform to virtual package "
+            'versions, e.g. conda-virtual-packages = { linux-64 = { __cuda = "12.4" } }; '
+            f"got {value!r}"
+        )
+    return {str(p): {str(n): str(v) for n, v in packages.items()} for p, packages in value.items()}
 
 
 def load_project(root: Path) -> Project:
@@ -111,4 +149,6 @@ def load_project(root: Path) -> Project:
         conda_prefix=root / get("conda-prefix", str, ".conda"),
         conda_solver=get("conda-solver", str, "") or None,
         extra_index_urls=tuple(str(url) for url in get("extra-index-urls", list, [])),
+        conda_mirrors=conda_mirrors(table.get("conda-mirrors", {})),
+        conda_virtual_packages=conda_virtual_packages(table.get("conda-virtual-packages", {})),
     )

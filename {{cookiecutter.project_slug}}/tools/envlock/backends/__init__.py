@@ -141,12 +141,14 @@ def for_project(project: Project, ctx: Context) -> Backend:
     where backends are chosen."""
     # Imported here: the backend modules import this one.
     from envlock.backends.conda_cli import CondaCliBackend
+    from envlock.backends.rattler import RattlerBackend
     from envlock.backends.venv import VenvBackend
 
     # env-manager, or "env-manager:conda-solver" for a backend tied to one solver.
     backends: dict[str, Callable[[Project, Context], Backend]] = {
         "venv": VenvBackend,
         "conda": CondaCliBackend,
+        "conda:rattler": RattlerBackend,
     }
     tied = f"{project.env_manager}:{project.conda_solver}"
     return backends.get(tied, backends[project.env_manager])(project, ctx)

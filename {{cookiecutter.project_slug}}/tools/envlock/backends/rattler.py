@@ -1,0 +1,244 @@
+"""The built-in conda backend: ``.conda`` solved, locked and installed by py-rattler, with
+no conda executable at all (``conda-solver = "rattler"``).
+
+py-rattler and conda-lock live in their own environment, ``.nox/rattler``, installed the
+first time it is needed from the pinned, hash-checked ``tool-locks/rattler.txt``; what
+runs there is ``envlock.conda_rattler``, one JSON request per call. The lock is
+conda-lock's own format, written by conda-lock's own writer, so conda-lock (and conda,
+mamba or micromamba through it) can read and install it too. Packages are downloaded
+into ``.nox/rattler-cache`` and hard-linked from there into the prefix.
+
+A conda prefix records its own path in its files, so it is never renamed: a verified
+build is made again at the real path from the package cache (no download), with the old
+prefix kept aside until that has worked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from envlock import EnvlockError, env_dirs, lockfiles
+from envlock.backends import Packages, compare_with_lock
+from envlock.backends.venv import install_project
+from envlock.checks import Check
+from envlock.context import Context
+from envlock.env_dirs import EnvState
+from envlock.fs import fingerprint, write_atomically
+from envlock.layout import env_executable
+from envlock.lockfiles import LockTarget
+from envlock.pythons import EnvFacts
+from envlock.runner import cannot_start
+from envlock.settings import Project
+
+__all__ = ["RattlerBackend", "rattler_lock_target", "upgrade_request"]
+
+TOOLS_DIR = Path(__file__).resolve().parents[2]  # the folder that holds envlock/
+TOOL_LOCK = TOOLS_DIR / "envlock" / "tool-locks" / "rattler.txt"
+
+
+def rattler_lock_target(project: Project) -> LockTarget:
+    """conda-lock.yml, from environment.yml and the virtual packages it is solved for."""
+    virtual = project.conda_virtual_packages
+    return LockTarget(
+        project.environment,
+        project.conda_lock,
+        project.python,
+        universal=True,
+        engine="rattler",
+        inputs=(project.environment,),
+        conda=True,
+        settings=json.dumps(virtual, sort_keys=True) if virtual else "",
+    )
+
+
+def upgrade_request(engine_args: list[str]) -> tuple[bool, list[str]]:
+    """``nox -s lock -- ...`` for rattler: whether to solve afresh (``--upgrade``), and
+    the packages to solve afresh while keeping every other pin (``--upgrade-package``)."""
+    fresh, names, items = False, [], iter(engine_args)
+    for item in items:
+        if item in ("--upgrade", "-U"):
+            fresh = True
+        elif item in ("--upgrade-package", "-P"):
+            names.append(next(items, ""))
+        elif item.startswith("--upgrade-package="):
+            names.append(item.split("=", 1)[1])
+        else:
+            raise EnvlockError(
+                f"`nox -s lock -- {item}`: with the rattler solver the lock takes only "
+                "--upgrade and --upgrade-package NAME"
+            )
+    if "" in names:
+        raise EnvlockError("--upgrade-package needs a package name: --upgrade-package NAME")
+    return fresh, names
+
+
+class RattlerBackend:
+    """A conda prefix at ``.conda`` made by py-rattler (see the module's docstring)."""
+
+    def __init__(self, project: Project, ctx: Context) -> None:
+        self.project = project
+        self.ctx = ctx
+
+    # --- the rattler tool environment ---------------------------------------------------
+
+    def tool_python(self) -> Path:
+        """The Python of .nox/rattler, synced to the tool lock when that changed."""
+        env = self.project.root / ".nox" / "rattler"
+        python = env_executable(env, "python")
+        ready = env / ".envlock-tool-ready"
+        wanted = fingerprint(TOOL_LOCK)
+        if ready.exists() and ready.read_text(encoding="utf-8") == wanted:
+            return python
+
+        def install() -> None:
+            if env.exists() and not python.exists():
+                shutil.rmtree(env)  # left half made
+            if not env.exists():
+                venv = [self.ctx.uv, "venv", "--quiet", "--python", sys.executable, str(env)]
+                self.ctx.run_uv(venv)
+            sync = [self.ctx.uv, "pip", "sync", "--quiet", "--require-hashes"]
+            self.ctx.run_uv([*sync, "--python", str(python), str(TOOL_LOCK)])
+
+        self.ctx.timed("installing py-rattler and conda-lock into .nox/rattler", install)
+        ready.write_text(wanted, encoding="utf-8")
+        return python
+
+    def call(self, command: str, **request: object) -> object:
+        """One request to ``envlock.conda_rattler``; its one-line failure is raised as is."""
+        request.setdefault("mirrors", {k: list(v) for k, v in self.project.conda_mirrors.items()})
+        request.setdefault("cache_dir", str(self.project.root / ".nox" / "rattler-cache"))
+        argv = [str(self.tool_python()), "-m", "envlock.conda_rattler", command]
+        try:
+            result = subprocess.run(
+                argv,
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(TOOLS_DIR)},
+                check=False,
+            )
+        except OSError as error:
+            raise cannot_start(argv, error) from None
+        lines = result.stderr.strip().splitlines()
+        if result.returncode == 1 and lines:
+            raise EnvlockError(lines[-1])
+        if result.returncode != 0:
+            raise EnvlockError(
+                f"the rattler tool stopped with exit code {result.returncode} "
+                f"({lines[-1] if lines else 'no output'}): delete .nox/rattler and run this again"
+            )
+        try:
+            return json.loads(result.stdout)
+        except ValueError:
+            raise EnvlockError(
+                f"the rattler tool printed something that is not JSON: {result.stdout[:200]!r}"
+            ) from None
+
+    # --- Backend ---------------------------------------------------------------------------
+
+    @property
+    def env_dir(self) -> Path:
+        return self.project.conda_prefix
+
+    @property
+    def main_lock(self) -> LockTarget:
+        return rattler_lock_target(self.project)
+
+    def own_lock_targets(self) -> list[LockTarget]:
+        return [self.main_lock]
+
+    def check_can_lock(self) -> None:
+        if not self.project.environment.exists():
+            raise EnvlockError(f"{self.project.environment.name} is missing: create it")
+
+    def compile_own_locks(self, engine_args: list[str]) -> list[Path]:
+        """Solve into a scratch file that starts as the old lock (its pins are kept), then
+        put it in place in one rename: a failed solve leaves the old lock as it was."""
+        fresh, names = upgrade_request(engine_args)
+        target = self.main_lock
+        scratch = target.output.with_name(f".{target.output.name}.compiling")
+        if not fresh and target.output.exists():
+            body = lockfiles.split_lock(target.output.read_text(encoding="utf-8"))[1]
+            scratch.write_text(body, encoding="utf-8")
+        try:
+            self.ctx.timed(
+                f"locking {target.output.name} with rattler",
+                lambda: self.call(
+                    "lock",
+                    environment=str(self.project.environment),
+                    output=str(scratch),
+                    lock_name=target.output.name,
+                    upgrade_packages=names,
+                    virtual_packages={
+                        k: dict(v) for k, v in self.project.conda_virtual_packages.items()
+                    },
+                ),
+            )
+            body = scratch.read_text(encoding="utf-8")
+            write_atomically(target.output, lockfiles.render_lock(self.project, target, body))
+        finally:
+            scratch.unlink(missing_ok=True)
+        return [target.output]
+
+    def python(self, env: Path) -> Path:
+        return env_executable(env, "python")
+
+    def build(self, env: Path) -> None:
+        if env.exists():
+            shutil.rmtree(env)
+        lock = self.project.conda_lock
+        self.ctx.timed(
+            f"creating {env.name} from {lock.name} with rattler",
+            lambda: self.call(
+                "install", lockfile=str(lock), prefix=str(env), activation_scripts=True
+            ),
+        )
+        install_project(self.project, self.ctx, self.python(env))
+
+    def bring_to_lock(self, state: EnvState) -> None:
+        env_dirs.replace_in_place(self.env_dir, self.build, state)
+
+    def put_in_place(self, staging: Path, state: EnvState) -> None:
+        shutil.rmtree(staging)
+        env_dirs.replace_in_place(self.env_dir, self.build, state)
+        comparison = compare_with_lock(self, self.project, self.env_dir)
+        if not comparison.matches:
+            raise EnvlockError(
+                f"{self.env_dir.name} differs from {self.project.conda_lock.name} after "
+                f"the swap: {'; '.join(comparison.problems())}"
+            )
+
+    def packages(self, env: Path) -> Packages:
+        found = self.call("packages", lockfile=str(self.project.conda_lock), prefix=str(env))
+        if not isinstance(found, dict):
+            raise EnvlockError("the rattler tool gave no package tables: run this again")
+        locked, installed = found.get("locked"), found.get("installed")
+        if not isinstance(locked, dict) or not isinstance(installed, dict):
+            raise EnvlockError("the rattler tool gave no package tables: run this again")
+        return Packages(
+            {str(k): str(v) for k, v in locked.items()},
+            {str(k): str(v) for k, v in installed.items()},
+        )
+
+    def isolation_checks(self, env: Path, facts: EnvFacts) -> list[Check]:
+        return []  # a conda prefix has no base interpreter whose site-packages could leak
+
+    def activation_lines(self) -> list[str]:
+        name = self.env_dir.name
+        conda = f"  conda activate ./{name}  (micromamba: micromamba activate ./{name})"
+        if sys.platform == "win32":
+            scripts = f"{name}\\etc\\envlock"
+            both = f". .\\{scripts}\\activate.ps1 (PowerShell) or {scripts}\\activate.bat (cmd)"
+            return [conda, f"  without conda: {both}"]
+        scripts = f"{name}/etc/envlock"
+        both = f"source {scripts}/activate.sh (bash, zsh) or source {scripts}/activate.fish"
+        return [
+            conda,
+            f"  without conda: {both}",
+            f'  or only put it first on PATH: export PATH="$PWD/{name}/bin:$PATH"',
+        ]

@@ -331,6 +331,7 @@ class Channel:
     failing: threading.Event = dataclasses.field(default_factory=threading.Event)
     port: int = 0
     _server: http.server.ThreadingHTTPServer | None = None
+    _stopping: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def publish(self, *keys: str) -> None:
         """Put built packages (``subdir/filename``) into the channel and index it again."""
@@ -378,11 +379,12 @@ class Channel:
         return self.url
 
     def stop(self) -> None:
-        """Stop serving: from now on the port refuses connections."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        """Stop serving: from now on the port refuses connections (and is free again)."""
+        with self._stopping:  # a stop under way elsewhere is waited for
+            server, self._server = self._server, None
+            if server is not None:
+                server.shutdown()
+                server.server_close()
 
 
 @contextlib.contextmanager

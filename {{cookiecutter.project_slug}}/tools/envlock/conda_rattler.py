@@ -88,7 +88,7 @@ def conda_lock(module: str) -> Any:
 def channel_url(name_or_url: str) -> str:
     """A channel's canonical base URL, ending in ``/`` (``conda-forge`` ->
     ``https://conda.anaconda.org/conda-forge/``)."""
-    return rattler.Channel(name_or_url.rstrip("/")).base_url
+    return str(rattler.Channel(name_or_url.rstrip("/")).base_url)
 
 
 def normalized_mirrors(mirrors: Mapping[str, Sequence[str]]) -> Mirrors:
@@ -562,7 +562,7 @@ def site_packages(prefix: Path, records: Sequence[rattler.PrefixRecord]) -> Path
     for record in records:
         if record.name.normalized == "python":
             if record.python_site_packages_path:
-                return prefix / record.python_site_packages_path
+                return prefix / str(record.python_site_packages_path)
             if sys.platform == "win32":
                 return prefix / "Lib" / "site-packages"
             major, minor = str(record.version).split(".")[:2]
@@ -626,7 +626,7 @@ def activation(prefix: Path, shell: str) -> str:
     # rattler writes the PATH it is given into the script; a marker stands for "whatever
     # PATH is when the script runs" and is taken out again.
     variables = ActivationVariables(None, [PATH_SENTINEL])
-    script = activate(prefix, variables, SHELLS[shell]).script
+    script = str(activate(prefix, variables, SHELLS[shell]).script)
     return script.replace(os.pathsep + PATH_SENTINEL, "").replace(PATH_SENTINEL + os.pathsep, "")
 
 

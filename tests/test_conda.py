@@ -1,13 +1,14 @@
-"""The conda path.
+"""The conda path through conda-lock's command line (conda-solver = micromamba, mamba,
+conda, or "" for the first on PATH), and what every conda bake shares.
 
-No conda, mamba or micromamba can be installed on the machines that run these tests and
-no conda channel can be reached, so no real solve or install happens here. What is real:
-environment.yml parsed by conda-lock's own parser, a hand-written conda-lock.yml fixture
-read by conda-lock's own lock file parser, the real conda-lock (from PyPI) driving the
-sessions, and our comparison of a prefix with its lock. The solver itself is a STAND-IN
-(tests/standin/conda_solver.py) that records its arguments and can be told to fail; the
-tests that use it say so in their names. None of them proves that a real conda install
-works: that is exercised only on machines with conda.
+No conda, mamba or micromamba can be installed on the machines that run these tests, so
+the command-line solvers are a STAND-IN (tests/standin/conda_solver.py) that records its
+arguments and can be told to fail; the tests that use it say so in their names. What is
+real: environment.yml parsed by conda-lock's own parser, a hand-written conda-lock.yml
+fixture read by conda-lock's own lock file parser, the real conda-lock (from PyPI)
+driving the sessions, and our comparison of a prefix with its lock. The built-in solver
+(rattler) solves and installs for real against a local channel: test_conda_rattler.py
+and test_conda_e2e.py.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def test_conda_bake_has_its_settings_and_venv_bake_has_no_environment_yml(tmp_pa
     assert ".conda" in (project / ".gitignore").read_text().split()
     readme = (project / "README.md").read_text()
     assert "conda activate ./.conda" in readme
-    assert "only on a machine with conda" in readme
+    assert "source .conda/etc/envlock/activate.sh" in readme
+    assert "conda-mirrors = {" in readme and "python is a stand-in" in readme
+    assert settings["conda-solver"] == "rattler"  # the built-in solver, for new bakes
     venv = bake(tmp_path / "venv", init_git="no")
     assert not (venv / "environment.yml").exists()
 

@@ -28,6 +28,9 @@ import conda_channel
 import pytest
 from conda_lock.lockfile import parse_conda_lock_file
 from conftest import PROJECT_TEMPLATE
+from envlock import EnvlockError, backends, lockfiles
+from envlock.backends.rattler import rattler_lock_target, upgrade_request
+from envlock.settings import load_project
 
 TOOLS = PROJECT_TEMPLATE / "tools"
 CANONICAL = "https://conda.anaconda.org/conda-forge/"
@@ -195,6 +198,22 @@ def test_lock_for_two_platforms_is_read_by_conda_lock(shared: Shared):
     assert any(r.startswith("/linux-64/repodata") for r in channel.requests)
 
 
+def test_conda_lock_renders_and_would_install_the_lock(shared: Shared, tmp_path: Path):
+    """conda-lock's own command line turns the lock into the explicit file that
+    `conda-lock install` hands to conda: every locked URL with its hash."""
+    conda_lock = Path(sys.executable).parent / "conda-lock"
+    shutil.copy(shared.lockfile, tmp_path / "conda-lock.yml")
+    subprocess.run(
+        [str(conda_lock), "render", "--kind", "explicit", "-p", "linux-64", "conda-lock.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    explicit = (tmp_path / "conda-linux-64.lock").read_text()
+    for url in packages_of(shared.lockfile, "linux-64").values():
+        assert url in explicit
+
+
 def test_lock_content_hash_is_conda_locks_own(shared: Shared):
     """conda-lock would find the lock fresh: same content hash it computes itself."""
     from conda_lock.content_hash import compute_content_hashes
@@ -241,7 +260,8 @@ def test_virtual_packages_are_conda_locks_defaults_and_can_be_overridden(
     tool: Tool, work: Path, channel
 ):
     """A package that needs a newer glibc than conda-lock assumes (2.28) is unsatisfiable
-    until [tool.envlock] says the machines have it."""
+    until [tool.envlock] says the machines have it; one that needs CUDA is solvable (conda-
+    lock assumes CUDA 11.4 on linux-64) until the setting takes CUDA away."""
     python = channel.packages[channel.key("python", subdir="linux-64")]
     index = {
         "name": "needs-glibc",
@@ -252,21 +272,32 @@ def test_virtual_packages_are_conda_locks_defaults_and_can_be_overridden(
         "subdir": "linux-64",
         "timestamp": conda_channel.TIMESTAMP,
     }
-    built = conda_channel.write_package(python.file.parents[1], index, {"share/needs-glibc": b"x"})
-    channel.packages[built.key] = built
-    channel.publish(built.key)
+    folder = python.file.parents[1]
+    built = conda_channel.write_package(folder, index, {"share/needs-glibc": b"x"})
+    cuda = {**index, "name": "needs-cuda", "depends": ["__cuda"]}
+    built_cuda = conda_channel.write_package(folder, cuda, {"share/needs-cuda": b"x"})
+    for package in (built, built_cuda):
+        channel.packages[package.key] = package
+    channel.publish(built.key, built_cuda.key)
     environment = work / "environment.yml"
     environment.write_text(
         environment.read_text()
-        .replace("  - pytest\n", "  - pytest\n  - needs-glibc\n")
+        .replace("  - pytest\n", "  - pytest\n  - needs-glibc\n  - needs-cuda\n")
         .replace(f"  - {conda_channel.SECOND_PLATFORM}\n", "")
     )
     line = tool.error("lock", environment=str(environment), output=str(work / "conda-lock.yml"))
     assert "cannot be solved for linux-64" in line and "__glibc" in line
-    tool.lock(
-        environment, work / "conda-lock.yml", virtual_packages={"linux-64": {"__glibc": "2.35"}}
-    )
+    newer_glibc = {"linux-64": {"__glibc": "2.35"}}
+    tool.lock(environment, work / "conda-lock.yml", virtual_packages=newer_glibc)
     assert "needs-glibc" in packages_of(work / "conda-lock.yml", "linux-64")
+    # an empty version takes a virtual package away: no CUDA on the machines
+    line = tool.error(
+        "lock",
+        environment=str(environment),
+        output=str(work / "no-cuda.yml"),
+        virtual_packages={"linux-64": {"__glibc": "2.35", "__cuda": ""}},
+    )
+    assert "needs-cuda" in line or "__cuda" in line, line
 
 
 def refused_lock(shared: Shared, tmp_path: Path, change) -> str:
@@ -475,3 +506,69 @@ def test_rattler_module_is_mypy_strict_clean(tmp_path: Path):
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+# --- the settings of the rattler backend -----------------------------------------------------
+
+
+def conda_settings(tmp_path: Path, extra: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.envlock]\npackage = "demo"\npython = "3.12"\n'
+        f'env-manager = "conda"\nconda-solver = "rattler"\n{extra}\n'
+    )
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.12]\n")
+    return tmp_path
+
+
+def test_mirrors_and_virtual_packages_are_read_from_pyproject(tmp_path: Path):
+    project = load_project(
+        conda_settings(
+            tmp_path,
+            'conda-mirrors = { "https://conda.anaconda.org/conda-forge" = ["https://m.example/cf"] }\n'
+            'conda-virtual-packages = { linux-64 = { __cuda = "12.4" } }',
+        )
+    )
+    assert project.conda_mirrors == {
+        "https://conda.anaconda.org/conda-forge": ("https://m.example/cf",)
+    }
+    assert project.conda_virtual_packages == {"linux-64": {"__cuda": "12.4"}}
+    assert type(backends.for_project(project, None)).__name__ == "RattlerBackend"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('conda-mirrors = { conda-forge = "https://m.example/cf" }', "conda-mirrors must map"),
+        ("conda-mirrors = { conda-forge = [] }", "conda-mirrors must map"),
+        ('conda-virtual-packages = { linux-64 = { cuda = "12" } }', "conda-virtual-packages must"),
+    ],
+)
+def test_bad_conda_settings_are_one_line(tmp_path: Path, extra: str, message: str):
+    with pytest.raises(EnvlockError, match=message) as caught:
+        load_project(conda_settings(tmp_path, extra))
+    assert "\n" not in str(caught.value)
+
+
+def test_virtual_packages_are_part_of_the_lock_inputs(tmp_path: Path):
+    """Saying the machines have another CUDA makes the lock stale, as a changed
+    environment.yml does."""
+    plain = load_project(conda_settings(tmp_path, ""))
+    digest = lockfiles.inputs_digest(plain, rattler_lock_target(plain))
+    cuda = load_project(
+        conda_settings(tmp_path, 'conda-virtual-packages = { linux-64 = { __cuda = "12.4" } }')
+    )
+    assert lockfiles.inputs_digest(cuda, rattler_lock_target(cuda)) != digest
+    assert rattler_lock_target(cuda).engine == "rattler"
+
+
+def test_lock_options_are_translated_for_rattler():
+    assert upgrade_request([]) == (False, [])
+    assert upgrade_request(["--upgrade"]) == (True, [])
+    assert upgrade_request(["-P", "numpy", "--upgrade-package=pandas"]) == (
+        False,
+        ["numpy", "pandas"],
+    )
+    with pytest.raises(EnvlockError, match="takes only --upgrade and --upgrade-package"):
+        upgrade_request(["--pre"])
+    with pytest.raises(EnvlockError, match="needs a package name"):
+        upgrade_request(["--upgrade-package"])

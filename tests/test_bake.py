@@ -32,6 +32,9 @@ EXPECTED_FILES = [
     "tools/envlock/lockfiles.py",
     "tools/envlock/setup.py",
     "tools/envlock/backends/__init__.py",
+    "tools/envlock/backends/rattler.py",
+    "tools/envlock/conda_rattler.py",
+    "tools/envlock/tool-locks/rattler.txt",
 ]
 
 
@@ -98,7 +101,8 @@ def test_presets_list_their_packages(tmp_path: Path, preset: str):
     overrides = load_toml(project / "pyproject.toml")["tool"]["mypy"].get("overrides", [])
     torchvision = ["torchvision", "torchvision.*"]
     untyped = {"ml": ["sklearn", "sklearn.*"], "dl": torchvision, "dl-cuda": torchvision}
-    assert overrides == (
+    rattler = {"module": ["rattler", "rattler.*"], "ignore_missing_imports": True}  # .nox's
+    assert overrides == [rattler] + (
         [{"module": untyped[preset], "ignore_missing_imports": True}] if preset in untyped else []
     )
 

@@ -147,7 +147,8 @@ def last_cause(text: str) -> str:
     causes = [
         line.split("Caused by:", 1)[1].strip() for line in text.splitlines() if "Caused by:" in line
     ]
-    return (causes[-1] if causes else text.strip().splitlines()[0]).rstrip(".")
+    first = (text.strip().splitlines() or ["no detail"])[0]
+    return (causes[-1] if causes else first).rstrip(".")
 
 
 # --- virtual packages ---------------------------------------------------------------

@@ -159,7 +159,7 @@ def rattler_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     the sessions install it into .nox/rattler."""
     env = tmp_path_factory.mktemp("tools") / "rattler"
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    lock = PROJECT_TEMPLATE / "tools" / "envlock" / "tool-locks" / "rattler.txt"
+    lock = PROJECT_TEMPLATE / "tools" / "envlock" / "tool-locks" / "py-rattler.txt"
     quiet = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(env)], check=True)
     python = env / "bin" / "python"

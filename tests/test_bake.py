@@ -34,7 +34,7 @@ EXPECTED_FILES = [
     "tools/envlock/backends/__init__.py",
     "tools/envlock/backends/rattler.py",
     "tools/envlock/conda_rattler.py",
-    "tools/envlock/tool-locks/rattler.txt",
+    "tools/envlock/tool-locks/py-rattler.txt",
 ]
 
 

@@ -2,7 +2,7 @@
 prefix with py-rattler, in conda-lock's own lock format.
 
 This module runs inside the tool environment ``.nox/rattler`` (py-rattler and conda-lock,
-installed from ``tool-locks/rattler.txt``), as
+installed from ``tool-locks/py-rattler.txt``), as
 
     python -m envlock.conda_rattler COMMAND < request.json
 

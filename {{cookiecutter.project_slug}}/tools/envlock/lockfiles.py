@@ -365,8 +365,13 @@ def trusted_body(project: Project, target: LockTarget) -> str:
             "match its header): run `nox -s lock`"
         )
     if header.inputs != inputs_digest(project, target):
+        tools = (
+            "conda-virtual-packages, or the versions in tool-locks/py-rattler.txt"
+            if target.engine == "rattler"
+            else "conda-lock's version"
+        )
         changed = (
-            f"{_relative(project, target.source)} (or conda-lock's version)"
+            f"{_relative(project, target.source)} (or {tools})"
             if target.conda
             else "the *.in files (or the files they include, the matrix, the index "
             "settings, the lock engine's version)"

@@ -1,4 +1,4 @@
-"""The tools the sessions run (uv, pip-tools, conda-lock), pinned with hashes.
+"""The tools the sessions run (uv, pip-tools, conda-lock, py-rattler), pinned with hashes.
 
 Each tool has ``tool-locks/NAME.in`` (the pin, as the project chooses it) and
 ``tool-locks/NAME.txt`` (compiled from it, every file hash-pinned, for every platform
@@ -39,7 +39,12 @@ __all__ = [
 
 TOOL_LOCKS = Path(__file__).resolve().parent / "tool-locks"
 # The tool lock behind each lock engine (a LockTarget's ``engine``).
-ENGINE_TOOLS = {"uv": "uv", "pip-tools": "pip-tools", "conda-lock": "conda-lock"}
+ENGINE_TOOLS = {
+    "uv": "uv",
+    "pip-tools": "pip-tools",
+    "conda-lock": "conda-lock",
+    "rattler": "py-rattler",
+}
 READY_FILE = ".envlock-tool-lock"  # in a tool environment: the digest it was synced to
 PIP_SETTINGS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX")
 

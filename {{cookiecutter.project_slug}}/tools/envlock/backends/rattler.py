@@ -2,7 +2,7 @@
 no conda executable at all (``conda-solver = "rattler"``).
 
 py-rattler and conda-lock live in their own environment, ``.nox/rattler``, installed the
-first time it is needed from the pinned, hash-checked ``tool-locks/rattler.txt``; what
+first time it is needed from the pinned, hash-checked ``tool-locks/py-rattler.txt``; what
 runs there is ``envlock.conda_rattler``, one JSON request per call. The lock is
 conda-lock's own format, written by conda-lock's own writer, so conda-lock (and conda,
 mamba or micromamba through it) can read and install it too. Packages are downloaded
@@ -26,10 +26,10 @@ from envlock import EnvlockError, env_dirs, lockfiles
 from envlock.backends import Packages, compare_with_lock
 from envlock.backends.venv import install_project
 from envlock.checks import Check
-from envlock.context import Context
+from envlock.context import Context, tool_python
 from envlock.env_dirs import EnvState
-from envlock.fs import fingerprint, write_atomically
 from envlock.layout import env_executable
+from envlock.lock_set import Compiled, scratch_path
 from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
 from envlock.runner import cannot_start
@@ -38,7 +38,6 @@ from envlock.settings import Project
 __all__ = ["RattlerBackend", "rattler_lock_target", "upgrade_request"]
 
 TOOLS_DIR = Path(__file__).resolve().parents[2]  # the folder that holds envlock/
-TOOL_LOCK = TOOLS_DIR / "envlock" / "tool-locks" / "rattler.txt"
 
 
 def rattler_lock_target(project: Project) -> LockTarget:
@@ -87,26 +86,8 @@ class RattlerBackend:
     # --- the rattler tool environment ---------------------------------------------------
 
     def tool_python(self) -> Path:
-        """The Python of .nox/rattler, synced to the tool lock when that changed."""
-        env = self.project.root / ".nox" / "rattler"
-        python = env_executable(env, "python")
-        ready = env / ".envlock-tool-ready"
-        wanted = fingerprint(TOOL_LOCK)
-        if ready.exists() and ready.read_text(encoding="utf-8") == wanted:
-            return python
-
-        def install() -> None:
-            if env.exists() and not python.exists():
-                shutil.rmtree(env)  # left half made
-            if not env.exists():
-                venv = [self.ctx.uv, "venv", "--quiet", "--python", sys.executable, str(env)]
-                self.ctx.run_uv(venv)
-            sync = [self.ctx.uv, "pip", "sync", "--quiet", "--require-hashes"]
-            self.ctx.run_uv([*sync, "--python", str(python), str(TOOL_LOCK)])
-
-        self.ctx.timed("installing py-rattler and conda-lock into .nox/rattler", install)
-        ready.write_text(wanted, encoding="utf-8")
-        return python
+        """The Python of .nox/rattler (py-rattler and conda-lock), synced to the tool lock."""
+        return tool_python(self.project, self.ctx, "rattler", Path(sys.executable), "py-rattler")
 
     def call(self, command: str, **request: object) -> object:
         """One request to ``envlock.conda_rattler``; its one-line failure is raised as is."""
@@ -156,16 +137,16 @@ class RattlerBackend:
         if not self.project.environment.exists():
             raise EnvlockError(f"{self.project.environment.name} is missing: create it")
 
-    def compile_own_locks(self, engine_args: list[str]) -> list[Path]:
-        """Solve into a scratch file that starts as the old lock (its pins are kept), then
-        put it in place in one rename: a failed solve leaves the old lock as it was."""
+    def compile_own_locks(self, engine_args: list[str]) -> list[Compiled]:
+        """Solve into a scratch file that starts as the old lock's body (its pins are
+        kept unless asked); `nox -s lock` puts it in place with the rest of the set."""
         fresh, names = upgrade_request(engine_args)
         target = self.main_lock
-        scratch = target.output.with_name(f".{target.output.name}.compiling")
-        if not fresh and target.output.exists():
-            body = lockfiles.split_lock(target.output.read_text(encoding="utf-8"))[1]
-            scratch.write_text(body, encoding="utf-8")
+        inputs = lockfiles.inputs_digest(self.project, target)  # before the solve reads them
+        scratch = scratch_path(target)
         try:
+            if not fresh and target.output.exists():
+                scratch.write_text(lockfiles.read_body(target.output), encoding="utf-8")
             self.ctx.timed(
                 f"locking {target.output.name} with rattler",
                 lambda: self.call(
@@ -180,10 +161,10 @@ class RattlerBackend:
                 ),
             )
             body = scratch.read_text(encoding="utf-8")
-            write_atomically(target.output, lockfiles.render_lock(self.project, target, body))
-        finally:
+        except BaseException:
             scratch.unlink(missing_ok=True)
-        return [target.output]
+            raise
+        return [Compiled(target, body.replace(scratch.name, target.output.name), inputs, scratch)]
 
     def python(self, env: Path) -> Path:
         return env_executable(env, "python")

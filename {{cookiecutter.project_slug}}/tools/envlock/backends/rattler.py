@@ -182,11 +182,11 @@ class RattlerBackend:
         install_project(self.project, self.ctx, self.python(env))
 
     def bring_to_lock(self, state: EnvState) -> None:
-        env_dirs.replace_in_place(self.env_dir, self.build, state)
+        env_dirs.replace_in_place(env_dirs.place(self.env_dir), self.build, state)
 
     def put_in_place(self, staging: Path, state: EnvState) -> None:
-        shutil.rmtree(staging)
-        env_dirs.replace_in_place(self.env_dir, self.build, state)
+        env_dirs.discard(staging)
+        env_dirs.replace_in_place(env_dirs.place(self.env_dir), self.build, state)
         comparison = compare_with_lock(self, self.project, self.env_dir)
         if not comparison.matches:
             raise EnvlockError(

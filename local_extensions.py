@@ -41,6 +41,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cookiecutter.exceptions import CookiecutterException
 from jinja2 import pass_environment
 from jinja2.ext import Extension
 from slugify import slugify
@@ -61,6 +62,7 @@ def _load(name: str) -> Any:
 
 
 answers = _load("answers")
+pre_gen = _load("pre_gen_project")
 DATA = answers.load_template(TEMPLATE)
 PROJECT_FOLDER = answers.PROJECT_FOLDER
 
@@ -149,15 +151,28 @@ def rerun_command(given: dict[str, Any], bad: Any) -> str | None:
     return f"{start} {shlex.join(options + pairs)}"
 
 
-def refuse(error: Exception, given: dict[str, Any] | None = None) -> None:
-    """Print the one line and stop the bake (SystemExit passes through Jinja and
-    cookiecutter, which catch Exception only)."""
+class BakeRefused(CookiecutterException, SystemExit):
+    """A bake stopped before anything was written; the message is the one line.
+
+    A cookiecutter exception, so a program baking through the Python API catches it with
+    ``except Exception`` and goes on. Also a SystemExit whose code is the message: where
+    nobody catches it (cookiecutter's and cruft's command lines do not know it), Python
+    prints the line to stderr and exits with status 1, with no traceback.
+    """
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.code = line
+
+
+def refuse(error: object, given: dict[str, Any] | None = None) -> None:
+    """Stop the bake with the one line (BakeRefused passes through Jinja and cookiecutter,
+    which re-raise what they do not handle)."""
     line = f"ERROR: {error}"
     command = rerun_command(given, error) if given is not None else None
     if command:
         line += f"; to bake again with your answers so far: {command}"
-    print(line, file=sys.stderr)
-    raise SystemExit(1)
+    raise BakeRefused(line)
 
 
 def check_answers_so_far(given: dict[str, Any]) -> str:
@@ -174,8 +189,10 @@ def check_answers(given: dict[str, Any]) -> str:
     return "yes"
 
 
-def check_before_writing(given: dict[str, Any]) -> str:
-    """The full check, before the project folder is made (covers replayed answers)."""
+@pass_environment
+def check_before_writing(environment: Any, given: dict[str, Any]) -> str:
+    """The full check, before the project folder is made (covers replayed answers), and
+    no symbolic link where the bake would write (``-f`` would write through it)."""
     try:
         missing = [k for k in DATA.choices if k not in given]
         if missing:
@@ -185,6 +202,11 @@ def check_before_writing(given: dict[str, Any]) -> str:
         answers.check(given, DATA)
     except answers.BadAnswer as error:
         refuse(error)
+    if "_output_dir" in given:  # cookiecutter's own entry points; the hook checks again
+        project = Path(given["_output_dir"]) / str(given["project_slug"])
+        problem = pre_gen.links_refusal(project, bake_plan(environment, given)["files"])
+        if problem:
+            refuse(problem)
     return ""
 
 

@@ -51,8 +51,44 @@ def note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
     }
 
 
+def links_in_the_way(project: Path, files: list[str]) -> list[str]:
+    """The paths this bake would write through a symbolic link it did not make: a link at
+    a file the template writes, or at a folder on the way to one. Cookiecutter's ``-f``
+    opens such a path and so overwrites the link's target, which may lie anywhere."""
+    found: set[str] = set()
+    for name in files:
+        parts = Path(name).parts
+        for depth in range(1, len(parts) + 1):
+            relative = Path(*parts[:depth])
+            if (project / relative).is_symlink():
+                found.add(relative.as_posix())
+                break
+    return sorted(found)
+
+
+def links_refusal(project: Path, files: list[str]) -> str | None:
+    """One line when the bake would write through a link; None when it would not."""
+    links = links_in_the_way(project, files)
+    if not links:
+        return None
+    shown = f"{project.name}/{links[0]}"
+    more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
+    return (
+        f"{shown}{more} is a symbolic link to {os.readlink(project / links[0])}: the bake "
+        f"would write through it into that file; move the link out of {project.name}, "
+        "then bake again"
+    )
+
+
 def main(plan: dict[str, list[str]]) -> int:
     project = Path.cwd()
+    # Checked before the folder is made for cookiecutter's command line and API (see
+    # local_extensions.py); here again for tools that call cookiecutter's generate_files
+    # themselves (cruft create), before the first file is written.
+    problem = links_refusal(project, plan["files"])
+    if problem:
+        print(f"ERROR: {problem}", file=sys.stderr)
+        return 1
     target = state_file(project)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -364,3 +364,21 @@ def test_a_new_repository_commits_exactly_the_files_the_bake_wrote(
         assert (folder / name).read_bytes() == content, name
     untracked = git(folder, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert "?? credentials.json" in untracked and "?? environment.yml" in untracked
+
+
+@pytest.mark.parametrize("link", ["environment.yml", "README.md", "src"])
+def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(tmp_path: Path, link: str):
+    shared = tmp_path / "shared"
+    (shared / "src").mkdir(parents=True)
+    (shared / link if link != "src" else shared / "src" / "kept.txt").write_bytes(b"shared\n")
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    (folder / link).symlink_to(Path("..", "..", "shared", link))
+    before_shared, before_folder = files_of(shared), sorted(os.listdir(folder))
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"ERROR: my-project/{link} is a symbolic link to ../../shared/{link}")
+    assert "Traceback" not in result.stdout + result.stderr
+    assert files_of(shared) == before_shared  # the link's target is untouched
+    assert sorted(os.listdir(folder)) == before_folder  # nothing was written

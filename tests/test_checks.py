@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -120,6 +121,57 @@ def test_problems_name_keys_and_files_never_values(tmp_path: Path):
     assert missing in text  # the key lines of the unquoted block are not keys
     assert "could not be parsed" not in text  # the END line belongs to the block
     assert_no_secret_in(text)
+
+
+PEM_TAIL = "TAILTWO=="  # a short last line parses as KEY=VALUE: TAILTWO with "="
+BROKEN_PEM_LAYOUTS = {
+    "closing quote missing": (
+        (
+            'DATA_DIR=data\nDEPLOY_KEY="-----BEGIN RSA PRIVATE KEY-----\n'
+            f"{PEM_LINES[1]}\n{PEM_TAIL}\n-----END RSA PRIVATE KEY-----\n"
+        ),
+        (2, 5),
+    ),
+    "block on lines of its own": (
+        (
+            "DATA_DIR=data\nDEPLOY_KEY=\n-----BEGIN RSA PRIVATE KEY-----\n"
+            f"{PEM_LINES[1]}\n{PEM_TAIL}\n-----END RSA PRIVATE KEY-----\nAFTER=1\n"
+        ),
+        (3, 6),
+    ),
+    "no END line": (
+        f"DATA_DIR=data\n-----BEGIN RSA PRIVATE KEY-----\n{PEM_LINES[1]}\n{PEM_TAIL}\n",
+        (2, 4),
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(BROKEN_PEM_LAYOUTS))
+def test_a_private_key_block_is_found_in_the_raw_text_and_no_line_of_it_is_a_key(
+    tmp_path: Path, layout: str
+):
+    text, (first, last) = BROKEN_PEM_LAYOUTS[layout]
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".env.example").write_text(text)
+    (tmp_path / ".env").write_text("DATA_DIR=mine\n")
+    (tmp_path / ".env").chmod(0o600)
+    found = secret_checks.problems(tmp_path)
+    assert f".env.example lines {first}-{last} hold a private key block" in "\n".join(found)
+    # The pre-commit hook: the same file run as a script, as .pre-commit-config.yaml does.
+    hook = subprocess.run(
+        [sys.executable, str(Path(secret_checks.__file__))],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert hook.returncode == 1
+    for output in ("\n".join(found), hook.stdout + hook.stderr):
+        assert "TAILTWO" not in output and PEM_LINES[1] not in output
+        assert "could not be parsed" not in output  # the block is reported once, as a block
+        for line in output.splitlines():
+            for named in re.findall(r"lacks ([A-Z_, ]+) \(", line):
+                assert set(named.split(", ")) <= {"DEPLOY_KEY", "AFTER"}, line
 
 
 def test_a_fresh_bake_has_no_secret_problems(tmp_path: Path):

@@ -2,7 +2,9 @@
 
 No value from a ``.env`` file is ever printed: a problem names the file, a line number
 and, at most, a key, and only a key that python-dotenv's parser returned and that looks
-like a variable name (a fragment of an unquoted private key is never shown as a key).
+like a variable name. Private key blocks are found in the file's raw text, not only in
+parsed values: whatever the parser makes of the lines of a block (a missing quote, a
+block on lines of its own), nothing from inside it is ever shown as a key.
 
 ``.env`` files are read with python-dotenv's own parser (``dotenv.parser.parse_stream``:
 multi-line values in quotes, ``export``, comments, as the library defines them). These
@@ -41,10 +43,11 @@ SECRET_PATTERNS = {
     # header.payload.signature, each base64url; a JSON header always starts with eyJ.
     "a JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 }
+PEM_BEGIN = SECRET_PATTERNS["a private key block"]
 PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 ENTROPY_MIN_LENGTH = 24
 ENTROPY_BITS = 4.0
-KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NO_PARSER = (
     ".env.example and .env were not checked: python-dotenv reads them, and neither this "
     "Python nor a project environment has it; `nox -s setup` makes the environment"
@@ -59,11 +62,15 @@ SKIPPED = (
 class Entry:
     """One statement of a ``.env`` file as python-dotenv parsed it."""
 
-    line: int
+    line: int  # where its key (or its first character) is
     key: str | None
     value: str | None
     error: bool
-    ends_key_block: bool  # the line holds -----END ... PRIVATE KEY-----
+    # Its place in a private key block of the raw text: "holds" (a plain key whose value
+    # has the BEGIN line), "inside" (it starts on a line of a block it does not hold),
+    # or None.
+    block: str | None = None
+    block_lines: tuple[int, int] | None = None
 
 
 def entropy(text: str) -> float:
@@ -88,32 +95,73 @@ def looks_secret(value: str) -> str | None:
     return None
 
 
+def key_blocks(text: str) -> list[tuple[int, int]]:
+    """The lines (first, last; from 1) of each private key block in the raw text: from a
+    BEGIN line to its END line, or to the end of the file when the END is missing."""
+    lines = text.splitlines()
+    blocks: list[tuple[int, int]] = []
+    number = 0
+    while number < len(lines):
+        if PEM_BEGIN.search(lines[number]):
+            last = number
+            while last < len(lines) - 1 and not PEM_END.search(lines[last]):
+                last += 1
+            blocks.append((number + 1, last + 1))
+            number = last
+        number += 1
+    return blocks
+
+
+def place_in_blocks(
+    start: int, end: int, key: str | None, value: str | None, blocks: list[tuple[int, int]]
+) -> tuple[str | None, tuple[int, int] | None]:
+    """Whether a statement on lines start..end holds a block, lies inside one, or neither."""
+    for first, last in blocks:
+        holds = bool(key and KEY_NAME.fullmatch(key) and PEM_BEGIN.search(value or ""))
+        if holds and start <= first <= end:
+            return "holds", (first, last)
+        if first <= start <= last:
+            return "inside", (first, last)
+    return None, None
+
+
 def read_entries(path: Path) -> list[Entry]:
     """The statements of a ``.env`` file, parsed by python-dotenv (raw values: no
     ``${VAR}`` expansion, so nothing of the environment is read in)."""
     from dotenv.parser import parse_stream  # here: the module must import without it
 
     text = path.read_text(encoding="utf-8", errors="replace")
-    return [
-        Entry(b.original.line, b.key, b.value, b.error, bool(PEM_END.search(b.original.string)))
-        for b in parse_stream(io.StringIO(text))
-    ]
+    blocks = key_blocks(text)
+    entries = []
+    for b in parse_stream(io.StringIO(text)):
+        original = b.original.string
+        # A statement's text starts with the blank lines before it.
+        start = b.original.line + original[: len(original) - len(original.lstrip())].count("\n")
+        end = b.original.line + original.rstrip().count("\n")
+        key = None if b.error else b.key
+        block, lines = place_in_blocks(start, end, key, b.value, blocks)
+        entries.append(Entry(start, b.key, b.value, b.error, block, lines))
+    return entries
+
+
+def unheld_blocks(entries: list[Entry]) -> list[tuple[int, int]]:
+    """The private key blocks no plain key holds (written outside any KEY=VALUE)."""
+    held = {e.block_lines for e in entries if e.block == "holds"}
+    inside = {e.block_lines for e in entries if e.block == "inside"}
+    return sorted(b for b in inside - held if b is not None)
 
 
 def key_entries(entries: list[Entry]) -> Iterator[tuple[Entry, str | None]]:
     """Each statement with a key, and the problem that makes its key unshowable (None
     when the key is a plain variable name with a value)."""
-    in_block = False
     for entry in entries:
-        if in_block:  # a line of an unquoted private key, which the parser split up
-            in_block = not entry.ends_key_block
+        if entry.block == "inside":  # a line of a private key, whatever the parser made of it
             yield entry, "inside"
             continue
         if entry.error or entry.key is None:
             continue
         value = entry.value or ""
-        if SECRET_PATTERNS["a private key block"].search(value) and not PEM_END.search(value):
-            in_block = True
+        if entry.block == "holds" and not PEM_END.search(value):
             yield entry, "starts"
         elif entry.value is None:
             yield entry, "bare"
@@ -126,12 +174,11 @@ def key_entries(entries: list[Entry]) -> Iterator[tuple[Entry, str | None]]:
 def parse_errors(name: str, entries: list[Entry]) -> list[str]:
     """Lines python-dotenv could not parse (not those inside an unquoted private key,
     which is reported once, by the key that starts it)."""
-    inside = {e.line for e, problem in key_entries(entries) if problem == "inside"}
     return [
         f"{name} line {e.line} could not be parsed: write KEY=VALUE (quotes around a value "
         "of several lines)"
         for e in entries
-        if e.error and e.line not in inside
+        if e.error and e.block is None
     ]
 
 
@@ -139,6 +186,11 @@ def file_problems(name: str, entries: list[Entry]) -> list[str]:
     """Problems of a file that is shared (.env.example, a tracked .env file): lines that
     do not parse, keys that hide a value, values that look like real secrets."""
     found = parse_errors(name, entries)
+    found += [
+        f"{name} lines {first}-{last} hold a private key block that no quoted KEY=VALUE holds: put "
+        'KEY="<placeholder>" there (a real key belongs in .env, between quotes)'
+        for first, last in unheld_blocks(entries)
+    ]
     for entry, problem in key_entries(entries):
         where = f"{name} line {entry.line}"
         if problem == "starts":

@@ -273,6 +273,27 @@ def test_hooks_without_a_git_repository_is_one_line(tmp_path: Path, monkeypatch)
         install_hooks(project, quiet_context([]))
 
 
+def test_hooks_refused_in_a_project_inside_another_repository(tmp_path: Path):
+    """Baked into a folder of an existing repository: its hooks stay as they were."""
+    from envlock.hooks import install_hooks
+
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=outer,
+            check=True,
+        )
+    project = load_project(bake(outer))
+    with pytest.raises(EnvlockError) as refused:
+        install_hooks(project, quiet_context([]))
+    message = str(refused.value)
+    assert f"inside the git repository {outer.resolve()}, not the top of its own" in message
+    assert "`git init` here" in message and "\n" not in message
+    assert not (outer / ".git" / "hooks" / "pre-commit").exists()
+
+
 @pytest.mark.slow
 def test_readme_rebuild_check_runs_from_the_noxfile_and_keeps_the_environment(tmp_path: Path):
     """The README's example, pasted into the noxfile as it is: the package has no command

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 from envlock import EnvlockError, backends, pythons
 from envlock.context import Context
@@ -28,6 +29,24 @@ def _require_git_repository(project: Project) -> None:
         raise EnvlockError(
             "this project is not in a git repository, and the hooks live in one: run "
             "`git init` here, then `nox -s hooks`"
+        )
+    # pre-commit installs into the repository's own .git/hooks and runs the hooks from its
+    # top folder: in a repository that holds this project in a subfolder, every commit of
+    # that repository would run them with paths that are not there, and fail.
+    top = subprocess.run(
+        [git, "rev-parse", "--show-toplevel"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if not top or Path(top).resolve() != project.root.resolve():
+        where = f"the git repository {top}" if top else "a git folder"
+        raise EnvlockError(
+            f"this project is inside {where}, not the top of its own, and the hooks would "
+            "run (and fail) for every commit there: add this project's hooks to that "
+            "repository's .pre-commit-config.yaml by hand, or make the project a "
+            "repository of its own (`git init` here), then `nox -s hooks`"
         )
 
 

@@ -121,6 +121,16 @@ def parse_matrix(text: str) -> list[str]:
 def check_text(key: str, value: str, data: TemplateData) -> None:
     """What no answer may hold, whatever the key."""
     for char in value:
+        if unicodedata.category(char) == "Cs":
+            # Python's stand-in for a byte it could not decode (surrogateescape): no file
+            # of the project could hold it.
+            raise BadAnswer(
+                key,
+                value,
+                f"it holds {char!r}, a byte that is not UTF-8 text: type it again in a "
+                "UTF-8 terminal, or write the answer in UTF-8",
+                example_for(key, data),
+            )
         if unicodedata.category(char) in CONTROL_CATEGORIES:
             raise BadAnswer(
                 key,

@@ -408,6 +408,37 @@ def test_refused_when_typed_at_the_prompt(tmp_path: Path, key: str, value: str):
     assert_refused(result, key, tmp_path / "out")
 
 
+@pytest.mark.parametrize("key", ["project_name", "description"])
+def test_an_answer_that_is_not_utf8_is_one_line_and_nothing_on_disk(tmp_path: Path, key: str):
+    """A byte that is not UTF-8 (a Latin-1 terminal), given on the command line and typed."""
+    bad = b"caf\xe9"
+    extra = extra_for(key, "x")
+    pairs = [os.fsencode(f"{k}={v}") for k, v in extra.items() if k != key]
+    command = [BIN / "cookiecutter", "--no-input", "-o", tmp_path / "out", TEMPLATE]
+    given = subprocess.run(
+        [*command, *pairs, key.encode() + b"=" + bad], capture_output=True, check=False
+    )
+    order = [k for k in CONFIG if not k.startswith("_")]
+    typed = b"".join((bad if k == key else b"") + b"\n" for k in order[: order.index(key) + 1])
+    config = config_file(tmp_path, {})
+    prompted = subprocess.run(
+        [BIN / "cookiecutter", "--config-file", config, "-o", tmp_path / "out", TEMPLATE],
+        input=typed,
+        capture_output=True,
+        env={**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
+        check=False,
+    )
+    for result in (given, prompted):
+        text = subprocess.CompletedProcess(
+            result.args,
+            result.returncode,
+            result.stdout.decode(errors="replace"),
+            result.stderr.decode(errors="replace"),
+        )
+        line = assert_refused(text, key, tmp_path / "out")
+        assert "a byte that is not UTF-8 text" in line
+
+
 def test_existing_output_directory_is_refused_and_kept(tmp_path: Path):
     existing = tmp_path / "my-project"
     existing.mkdir()

@@ -219,7 +219,7 @@ def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("breakage", ["dangling-link", "not-executable"])
+@pytest.mark.parametrize("breakage", ["dangling-link", "not-executable", "not-a-python"])
 def test_broken_venv_python_is_one_line_in_every_session(
     tmp_path: Path, monkeypatch, breakage: str
 ):
@@ -238,9 +238,12 @@ def test_broken_venv_python_is_one_line_in_every_session(
     python.unlink()
     if breakage == "dangling-link":
         python.symlink_to(project.venv / "bin" / "no-such-python")
-    else:
+    elif breakage == "not-executable":
         python.write_text("#!/bin/sh\n")
         python.chmod(0o644)
+    else:  # runs, exits 0, and is no Python
+        python.write_text("#!/bin/sh\necho hello\n")
+        python.chmod(0o755)
 
     ok, checks = diagnose(project, ctx)
     assert not ok

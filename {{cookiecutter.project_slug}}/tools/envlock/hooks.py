@@ -55,7 +55,7 @@ def install_hooks(project: Project, ctx: Context) -> None:
     _require_git_repository(project)
     backend = backends.for_project(project, ctx)
     env = backend.env_dir
-    problem = pythons.interpreter_problem(backend.python(env)) if env.exists() else None
+    problem = pythons.running_problem(backend.python(env)) if env.exists() else None
     if problem:
         raise EnvlockError(f"{problem}: run `nox -s setup` to build the environment again")
     pre_commit = find_executable(env, "pre-commit")

@@ -29,6 +29,7 @@ __all__ = [
     "pyvenv_home",
     "pyvenv_version",
     "require_python",
+    "running_problem",
 ]
 
 
@@ -189,32 +190,44 @@ class EnvFacts:
         return self.markers["python_version"]
 
 
-def inspect_env(python: Path, probes: Sequence[str] = ()) -> EnvFacts:
-    """Ask the environment of ``python`` for its ``EnvFacts`` (``probes``: modules whose
-    importability to report). A Python that does not run is an EnvlockError."""
+def _ask(python: Path, probes: Sequence[str]) -> EnvFacts | str:
+    """The ``EnvFacts`` of ``python``'s environment, or what keeps it from giving them."""
     problem = interpreter_problem(python)
     if problem:
-        raise EnvlockError(f"{problem}: run `nox -s setup` to build the environment again")
+        return problem
     script = f"PROBES = {sorted(probes)!r}\n{_INSPECT_SCRIPT}"
     try:
         result = subprocess.run(
             [str(python), "-I", "-c", script], capture_output=True, text=True, check=False
         )
     except OSError as error:
-        raise EnvlockError(
-            f"{python.as_posix()} does not start ({error.strerror or error}): "
-            "run `nox -s setup` to build the environment again"
-        ) from None
+        return f"{python.as_posix()} does not start ({error.strerror or error})"
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
-        raise EnvlockError(
-            f"{python.as_posix()} does not run ({last}): "
-            "run `nox -s setup` to build the environment again"
+        return f"{python.as_posix()} does not run ({last})"
+    # The facts are the last line: a .pth file of the environment may print before them.
+    try:
+        data = json.loads((result.stdout.strip().splitlines() or [""])[-1])
+        return EnvFacts(
+            markers=data["markers"],
+            installed=data["installed"],
+            global_site=bool(data["global_site"]),
+            importable=data["importable"],
         )
-    data = json.loads(result.stdout)
-    return EnvFacts(
-        markers=data["markers"],
-        installed=data["installed"],
-        global_site=bool(data["global_site"]),
-        importable=data["importable"],
-    )
+    except (ValueError, KeyError, TypeError):
+        return f"{python.as_posix()} runs but is not a working Python (it did not report itself)"
+
+
+def running_problem(python: Path) -> str | None:
+    """What keeps ``python`` from running as a Python (it is run), or None when it works."""
+    facts = _ask(python, ())
+    return facts if isinstance(facts, str) else None
+
+
+def inspect_env(python: Path, probes: Sequence[str] = ()) -> EnvFacts:
+    """Ask the environment of ``python`` for its ``EnvFacts`` (``probes``: modules whose
+    importability to report). A Python that does not run is an EnvlockError."""
+    facts = _ask(python, probes)
+    if isinstance(facts, str):
+        raise EnvlockError(f"{facts}: run `nox -s setup` to build the environment again")
+    return facts

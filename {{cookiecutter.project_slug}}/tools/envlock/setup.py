@@ -7,7 +7,7 @@ a full disk or Ctrl-C at any point leaves the old one working.
 
 from __future__ import annotations
 
-from envlock import EnvlockError, backends, env_dirs
+from envlock import EnvlockError, backends, env_dirs, pythons
 from envlock.context import Context
 from envlock.dotenv_file import ensure_dotenv
 from envlock.lock import read_trusted_lock
@@ -34,6 +34,9 @@ def set_up(project: Project, ctx: Context) -> list[str]:
             f"{found[0]}, so setup leaves it alone: `nox -s rebuild` replaces it with a "
             "new environment once that has passed its checks (or move it away)"
         )
+    if found is None and place.exists():  # its files look sound: does its Python run?
+        broken = pythons.running_problem(backend.python(place))
+        found = (broken, False) if broken else None
     if found is None and env_dirs.read_state(place) == state:
         ctx.log(f"{env.name} already matches {target.output.name}: nothing to install")
         in_the_way = env_dirs.leftovers_in_the_way(place)

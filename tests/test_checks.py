@@ -216,6 +216,40 @@ def test_env_file_mode_and_links(tmp_path: Path):
     ]
 
 
+@pytest.mark.parametrize("kind", ["loop", "cycle", "folder", "missing"])
+def test_a_env_that_is_no_file_is_one_line_in_doctor_and_the_hook(tmp_path: Path, kind: str):
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".env.example").write_text("DATA_DIR=data\nAPI_KEY=replace-me\n")
+    env = tmp_path / ".env"
+    if kind == "loop":
+        env.symlink_to(".env")
+    elif kind == "cycle":
+        env.symlink_to("a")
+        (tmp_path / "a").symlink_to(".env")
+    elif kind == "folder":
+        env.mkdir()
+    expected = {
+        "loop": ".env is a link (to .env) that leads back to itself: `rm .env`",
+        "cycle": ".env is a link (to a) that leads back to itself: `rm .env`",
+        "folder": ".env is a folder, not a file: move it away",
+        "missing": ".env does not exist, and .env.example lists API_KEY, DATA_DIR: "
+        "`nox -s setup` makes .env from it",
+    }[kind]
+    (problem,) = secret_checks.problems(tmp_path)
+    assert problem.startswith(expected), problem
+    hook = subprocess.run(
+        [sys.executable, str(Path(secret_checks.__file__))],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert hook.returncode == 1 and hook.stderr.splitlines() == [problem], hook.stderr
+    if kind == "folder":
+        with pytest.raises(EnvlockError, match=r"^\.env is a folder, not a file"):
+            dotenv_file.ensure_dotenv(tmp_path)
+
+
 def test_ensure_dotenv_makes_a_private_copy_and_refuses_a_dangling_link(tmp_path: Path):
     (tmp_path / ".env.example").write_text("A=replace-me\n")
     old_umask = os.umask(0)  # even with nothing masked, the file is the owner's only

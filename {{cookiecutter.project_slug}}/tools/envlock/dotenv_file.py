@@ -24,6 +24,10 @@ def ensure_dotenv(root: Path) -> str:
             f".env is a link to {target.readlink()}, which does not exist: point it at "
             "your settings file, or remove it (`rm .env`) to get a fresh copy of .env.example"
         )
+    if target.is_dir():
+        raise EnvlockError(
+            ".env is a folder, not a file: move it away, then `nox -s setup` makes .env"
+        )
     if target.exists():
         return ".env exists, left as it is"
     if not example.exists():

@@ -52,6 +52,7 @@ NO_PARSER = (
     ".env.example and .env were not checked: python-dotenv reads them, and neither this "
     "Python nor a project environment has it; `nox -s setup` makes the environment"
 )
+FOLDER = ".env is a folder, not a file: move it away, then `nox -s setup` makes .env"
 SKIPPED = (
     "skipped: checking what .env.example and .env hold needs python-dotenv from the "
     "project's environment; `nox -s setup` makes it (tracked .env files were checked)"
@@ -246,18 +247,32 @@ def dotenv_file_problems(root: Path) -> list[str]:
     """``.env`` itself: readable by its owner only, and a link only to a file of the
     project. No parser needed. Windows has no such modes; there only links are checked."""
     env = root / ".env"
+    if env.is_dir() and not env.is_symlink():
+        return [FOLDER]
     if not env.is_symlink():
         mode = stat.S_IMODE(env.stat().st_mode) if env.is_file() else 0
         if os.name != "nt" and mode & 0o077:
             return [f".env is readable by others (mode {mode:04o}): `chmod 600 .env`"]
         return []
     link = env.readlink()
-    target = env.resolve()
-    if not target.exists():
+    try:
+        target = env.resolve(strict=True)
+    except FileNotFoundError:
+        target = None
+    except (OSError, RuntimeError):  # a loop (Python 3.10-3.12 raise RuntimeError)
+        return [
+            (
+                f".env is a link (to {link}) that leads back to itself: `rm .env`, then "
+                "`nox -s setup` for a fresh copy of .env.example"
+            )
+        ]
+    if target is None:
         problem = (
             f".env is a link to {link}, which does not exist: point it at your settings "
             "file, or `rm .env` and `nox -s setup` for a fresh copy of .env.example"
         )
+    elif target.is_dir():
+        problem = f".env is a link to {link}, a folder: point it at a file, or `rm .env`"
     elif not target.is_relative_to(root.resolve()):
         problem = (
             f".env links outside the project (to {link}): put the file itself in the "
@@ -283,6 +298,12 @@ def content_problems(root: Path) -> list[str]:
         if (root / name).is_file():
             found += file_problems(name, read_entries(root / name))
     env = root / ".env"
+    declared = sorted(declared_keys(example_entries))
+    if declared and not os.path.lexists(env):
+        found.append(
+            f".env does not exist, and .env.example lists {', '.join(declared)}: "
+            "`nox -s setup` makes .env from it"
+        )
     if env.is_file():
         env_entries = read_entries(env)
         found += parse_errors(".env", env_entries)

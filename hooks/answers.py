@@ -53,7 +53,6 @@ EXAMPLES = {
     "author_name": "Your Name",
     "author_email": "you@example.com",
     "description": "A reproducible Python project.",
-    "python_versions": "3.10, 3.11, 3.12, 3.13",
 }
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -108,6 +107,8 @@ def load_template(template: Path) -> TemplateData:
 def example_for(key: str, data: TemplateData) -> str:
     if key in EXAMPLES:
         return EXAMPLES[key]
+    if key == "python_versions":  # every supported Python: it holds any main one
+        return ", ".join(data.pythons)
     allowed = data.choices.get(key, [""])
     default = data.defaults.get(key)
     return default if isinstance(default, str) and default in allowed else allowed[0]

@@ -439,6 +439,27 @@ def test_an_answer_that_is_not_utf8_is_one_line_and_nothing_on_disk(tmp_path: Pa
         assert "a byte that is not UTF-8 text" in line
 
 
+@pytest.mark.parametrize("main", CONFIG["_choices"]["python_version"])
+def test_the_rerun_command_for_a_bad_matrix_bakes_with_any_main_python(tmp_path: Path, main: str):
+    """The example matrix comes from the supported Pythons, so it holds every main one."""
+    other = next(v for v in CONFIG["_choices"]["python_version"] if v != main)
+    result = bake_cli(tmp_path / "out", f"python_version={main}", f"python_versions={other}")
+    line = assert_refused(result, "python_versions", tmp_path / "out")
+    command = shlex.split(line.split("to bake again with your answers so far: ", 1)[1])
+    assert command[0] in ("cookiecutter", "python")
+    start = [str(BIN / "cookiecutter")] if command[0] == "cookiecutter" else [sys.executable]
+    again = subprocess.run(
+        [*start, *command[1:], "init_git=no"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    baked = load_toml(tmp_path / "out" / "my-project" / "pyproject.toml")
+    assert baked["tool"]["envlock"]["python"] == main
+
+
 def test_existing_output_directory_is_refused_and_kept(tmp_path: Path):
     existing = tmp_path / "my-project"
     existing.mkdir()

@@ -110,10 +110,20 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     top = git(project, "rev-parse", "--show-toplevel").stdout.strip()
     names = to_commit(project, files)
     add = shlex.join(["git", "add", "--", *names])
+    # Files git tracks that this bake overwrote (-f): the command below would commit the
+    # template's version over the user's, so they are named first.
+    replaced = git(project, "diff", "--name-only", "--relative", "--", *files).stdout.split()
+    warning = (
+        f"; -f replaced {len(replaced)} file(s) git tracks with the template's: "
+        f"{', '.join(replaced)} (`git diff` shows how, `git checkout -- FILE` puts yours "
+        "back; the command below commits the template's)"
+        if replaced
+        else ""
+    )
     return (
         f"{project.name} is inside the git repository {top}: nothing was staged or "
-        f"committed; to commit what the template wrote: cd {shlex.quote(project.name)} && "
-        f"{add} && git commit -m {shlex.quote(COMMIT_MESSAGE)}"
+        f"committed{warning}; to commit what the template wrote: "
+        f"cd {shlex.quote(project.name)} && {add} && git commit -m {shlex.quote(COMMIT_MESSAGE)}"
     )
 
 

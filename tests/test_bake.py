@@ -283,6 +283,9 @@ def test_f_into_a_repository_touches_only_what_the_template_writes(
     before, state = files_of(folder), repository_state(folder)
     result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
     command = assert_only_told_what_to_commit(result, folder, state)
+    # The tracked files -f overwrote are named before the command that would commit them.
+    told = result.stdout.split("to commit what the template wrote: ")[0]
+    assert "-f replaced 2 file(s) git tracks with the template's: .gitignore, README.md" in told
     after = files_of(folder)
     for name in set(before) - template_files:  # environment.yml too: not a venv bake's
         assert after[name] == before[name], name
@@ -302,6 +305,7 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     before, state = files_of(folder), repository_state(folder)
     result = cookiecutter_cli(tmp_path / "out", "-f", "-s", str(TEMPLATE), "python_versions=3.12")
     command = assert_only_told_what_to_commit(result, folder, state)
+    assert "replaced" not in result.stdout  # -s: no tracked file was overwritten
     after = files_of(folder)
     assert {name: after[name] for name in before} == before
     assert set(after) == set(before) | template_files | {".env"}

@@ -53,6 +53,16 @@ def test_validate_pyproject(fresh: Path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("email", ["", "   "])
+def test_an_empty_email_bakes_authors_without_one(tmp_path: Path, email: str):
+    """The prompt allows an empty e-mail: the author then has a name only (validate-pyproject
+    refuses ``email = ""``)."""
+    project = bake(tmp_path / "out", author_email=email, init_git="no")
+    assert load_toml(project / "pyproject.toml")["project"]["authors"] == [{"name": "Your Name"}]
+    result = tool("validate-pyproject", "pyproject.toml", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_workflows_match_their_schemas(fresh: Path):
     workflow = fresh / ".github" / "workflows" / "ci.yml"
     for schema, path in (

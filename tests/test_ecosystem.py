@@ -261,6 +261,12 @@ def test_cruft_create_check_and_update(tmp_path: Path):
     )
     project = tmp_path / "out" / "my-project"
     assert json.loads((project / ".cruft.json").read_text())["template"]
+    # As the README says: cruft writes .cruft.json after the bake's hooks (and its first
+    # commit), so it is the one file left to commit.
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert status.stdout.splitlines() == ["?? .cruft.json"]
     subprocess.run(["git", "add", ".cruft.json"], cwd=project, check=True)
     subprocess.run([*commit, "Track .cruft.json"], cwd=project, check=True)
     assert (

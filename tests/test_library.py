@@ -318,6 +318,9 @@ def test_readme_rebuild_check_runs_from_the_noxfile_and_keeps_the_environment(tm
     result = run_nox(project, "-s", "rebuild", check=False)
     assert result.returncode != 0
     assert re.search(r"command line starts +FAILED", result.stdout), result.stdout
+    # The check's own output (python -m <package> fails) comes after its "checking:" line.
+    output = result.stdout + (result.stderr or "")
+    assert 0 <= output.find("checking: cli_starts") < output.find("No module named"), output
     report = json.loads((project / "rebuild-report.json").read_text())
     assert report["ok"] is False
     assert {c["check"]: c["result"] for c in report["checks"]}["command line starts"] == "FAILED"

@@ -38,8 +38,9 @@ def verify_build(
         ctx.log(f"checking: {name}")
         checks.append(command_check(name, argv, project.root))
     for extra in ctx.extensions.rebuild_checks:
+        # Said before it runs, so whatever the check prints comes under its line.
+        ctx.log(f"checking: {getattr(extra, '__name__', 'a check of REBUILD_CHECKS')}")
         checks.append(extra(python))
-        ctx.log(f"checking: {checks[-1].name}")
     return checks, comparison.problems()
 
 

@@ -433,7 +433,7 @@ def test_compile_commands(tmp_path: Path):
     project = make_project(tmp_path)
     dev, runtime = locks.lock_targets(project)
     uv = engines.uv_compile_argv("uv", runtime, Path("out.txt"), ["--upgrade"])
-    assert uv[:4] == ["uv", "pip", "compile", "requirements.in"]
+    assert uv[:5] == ["uv", "pip", "compile", "--no-config", "requirements.in"]
     assert {"--universal", "--generate-hashes", "--no-header"} <= set(uv)
     assert uv[uv.index("--python-version") + 1] == "3.10"
     assert uv[uv.index("--constraint") + 1] == "requirements-dev.txt"
@@ -441,3 +441,17 @@ def test_compile_commands(tmp_path: Path):
     pip = engines.pip_compile_argv("py", dev, Path("out.txt"), [])
     assert {"--no-emit-index-url", "--no-emit-find-links", "--generate-hashes"} <= set(pip)
     assert engines.uv_env({})["UV_PYTHON_DOWNLOADS"] == "never"
+
+
+def test_uv_is_given_only_the_uv_settings_that_change_no_resolution():
+    env = engines.uv_env(
+        {"UV_CACHE_DIR": "/c", "UV_INDEX_URL": "x", "UV_EXCLUDE_NEWER": "2025-01-01",
+         "UV_CONFIG_FILE": "u.toml", "UV_SOMETHING_NEWER": "1", "PATH": "/bin"}
+    )  # fmt: skip
+    assert env == {
+        "UV_CACHE_DIR": "/c",
+        "PATH": "/bin",
+        "UV_NO_CONFIG": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    assert "--no-config" in engines.sync_argv("uv", "py", Path("lock.txt"))

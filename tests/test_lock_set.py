@@ -117,6 +117,53 @@ def test_every_input_changes_the_digest_and_every_lock_is_refused(tmp_path: Path
             lockfiles.trusted_body(changed, target)
 
 
+def test_an_include_beside_the_project_is_digested_by_its_relative_path(tmp_path: Path):
+    first = tmp_path / "one" / "project"
+    first.mkdir(parents=True)
+    (tmp_path / "one" / "common").mkdir()
+    (tmp_path / "one" / "common" / "shared.in").write_text("six<2\n")
+    project = make_project(first)
+    (first / "extra.in").write_text("pytest>=8\n-r ../common/shared.in\n")
+    names = [rel for rel, _ in lockfiles.input_files(project, project.inputs)]
+    assert "../common/shared.in" in names
+    write_set(project)
+    shutil.copytree(tmp_path / "one", tmp_path / "elsewhere" / "two", symlinks=True)
+    moved = load_project(tmp_path / "elsewhere" / "two" / "project")
+    for target in lockfiles.lock_targets(moved):
+        lockfiles.trusted_body(moved, target)  # the same inputs, checked out elsewhere
+    (tmp_path / "elsewhere" / "two" / "common" / "shared.in").write_text("six<1.5\n")
+    with pytest.raises(EnvlockError, match="is out of date"):
+        lockfiles.trusted_body(moved, lockfiles.lock_targets(moved)[0])
+
+
+def test_an_input_that_is_not_utf8_is_one_line_naming_file_line_and_byte(tmp_path: Path):
+    project = make_project(tmp_path)
+    (tmp_path / "extra.in").write_bytes(b"pytest>=8\n# caf\xe9\n")
+    with pytest.raises(EnvlockError) as caught:
+        lockfiles.input_files(project, project.inputs)
+    assert str(caught.value) == (
+        "extra.in is not UTF-8 (byte 0xe9 at line 2, byte offset 15): save it as UTF-8 "
+        "(your editor's encoding setting), then run this again"
+    )
+
+
+def test_a_lock_that_is_not_utf8_is_damaged_in_one_line(tmp_path: Path):
+    project = make_project(tmp_path)
+    write_set(project)
+    runtime = tmp_path / "requirements.txt"
+    size = len(runtime.read_bytes())
+    runtime.write_bytes(runtime.read_bytes() + b"\xff\xfe junk\n")
+    for target in lockfiles.lock_targets(project):  # the dev lock checks its set too
+        with pytest.raises(EnvlockError) as caught:
+            lockfiles.trusted_body(project, target)
+        line = runtime.read_text(encoding="latin-1").count("\n")
+        assert str(caught.value) == (
+            f"requirements.txt is not UTF-8 (byte 0xff at line {line}, byte offset {size}): "
+            "it is damaged: restore it (`git checkout -- requirements.txt`) or run "
+            "`nox -s lock`"
+        )
+
+
 def rename_include(root: Path) -> None:
     (root / "constraints" / "base.txt").rename(root / "constraints" / "b.txt")
     (root / "requirements.in").write_text("python-dotenv\n-c constraints/b.txt\n")
@@ -432,6 +479,63 @@ def test_locks_keep_mode_and_links_and_a_read_only_lock_is_refused(project: Path
         shutil.move(project / "locks" / "requirements.txt", runtime)
         (project / "locks").rmdir()
     run_nox(project, "-s", "lock")
+    assert locks_of(project) == before
+
+
+@pytest.mark.slow
+def test_uv_settings_of_the_project_user_or_machine_never_change_a_lock(
+    project: Path, tmp_path: Path
+):
+    """Every one of these changes the pins (or fails, for the dead index) when uv reads it."""
+    before = locks_of(project)
+    user = tmp_path / "uv.toml"
+    user.write_text('[pip]\nexclude-newer = "2024-01-01T00:00:00Z"\nresolution = "lowest"\n')
+    dead = f"http://127.0.0.1:{free_port()}/simple"
+    env = nox_env(
+        UV_CONFIG_FILE=str(user),
+        XDG_CONFIG_HOME=str(tmp_path),  # finds tmp_path/uv/uv.toml as the user's file
+        UV_EXCLUDE_NEWER="2024-01-01T00:00:00Z",
+        UV_RESOLUTION="lowest",
+        UV_INDEX_URL=dead,
+        UV_DEFAULT_INDEX=dead,
+        UV_EXTRA_INDEX_URL=dead,
+        UV_PRERELEASE="allow",
+    )
+    (tmp_path / "uv").mkdir()
+    shutil.copy(user, tmp_path / "uv" / "uv.toml")
+    (project / "uv.toml").write_text(f'index-url = "{dead}"\n')
+    extra = '\n[tool.uv.pip]\nexclude-newer = "2024-01-01T00:00:00Z"\n'
+    try:
+        with edited(project / "pyproject.toml", lambda text: text + extra):
+            run_nox(project, "-s", "lock", env=env)
+            assert locks_of(project) == before
+            tools = project / "tools" / "envlock" / "tool-locks"
+            tool_locks_before = {p.name: p.read_bytes() for p in tools.glob("*.txt")}
+            run_nox(project, "-s", "lock", "--", "--tools", env=env)
+            assert {p.name: p.read_bytes() for p in tools.glob("*.txt")} == tool_locks_before
+    finally:
+        (project / "uv.toml").unlink()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_lock_that_is_not_utf8_is_refused_and_locking_repairs_it(project: Path):
+    before = locks_of(project)
+    (project / "requirements.txt").write_bytes(before["requirements.txt"] + b"\xff junk\n")
+    for session in ("setup", "doctor"):
+        result = run_nox(project, "-s", session, check=False)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stdout, result.stdout
+        assert "requirements.txt is not UTF-8 (byte 0xff at line" in result.stdout, session
+    relock = run_nox(project, "-s", "lock")
+    assert "requirements.txt is damaged (not UTF-8): locking it afresh" in relock.stdout
     assert locks_of(project) == before
 
 

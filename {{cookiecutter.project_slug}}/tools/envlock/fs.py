@@ -29,6 +29,7 @@ __all__ = [
     "fingerprint",
     "os_error",
     "put_in_place",
+    "read_utf8",
     "real_path",
     "refuse_read_only",
     "stage",
@@ -58,6 +59,20 @@ def os_error(error: OSError, kept: str, path: Path | None = None) -> EnvlockErro
     return EnvlockError(
         f"cannot write {name} ({error.strerror or error}): {kept}; {remedy}, then run this again"
     )
+
+
+def read_utf8(path: Path, shown: str, todo: str, encoding: str = "utf-8") -> str:
+    """The text of ``path``; bytes that are not UTF-8 are one line naming the file
+    (``shown``), the line and the byte offset of the first of them, and ``todo``."""
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise EnvlockError(
+            f"{shown} is not UTF-8 (byte 0x{data[error.start]:02x} at line {line}, byte "
+            f"offset {error.start}): {todo}"
+        ) from None
 
 
 def real_path(path: Path) -> Path:

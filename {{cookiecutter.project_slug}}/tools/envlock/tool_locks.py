@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from envlock import EnvlockError
+from envlock.engines import uv_env
+from envlock.fs import read_utf8
 from envlock.layout import env_executable
 
 __all__ = [
@@ -61,8 +63,10 @@ def lock_path(tool: str) -> Path:
 
 
 def _read(tool: str) -> str:
+    shown = f"tools/envlock/tool-locks/{tool}.txt"
+    todo = f"restore it (`git checkout -- {shown}`) or make it with `nox -s lock -- --tools`"
     try:
-        return lock_path(tool).read_text(encoding="utf-8")
+        return read_utf8(lock_path(tool), shown, todo)
     except FileNotFoundError:
         raise EnvlockError(
             f"tools/envlock/tool-locks/{tool}.txt is missing: restore it from git or the "
@@ -90,7 +94,17 @@ def lock_digest(tool: str) -> str:
 def sync_tool_argv(uv: str, python: Path, tool: str) -> list[str]:
     """Make a tool environment hold exactly the tool lock, every file hash-checked."""
     lock = str(lock_path(tool))
-    return [uv, "pip", "sync", "--quiet", "--require-hashes", "--python", str(python), lock]
+    return [
+        uv,
+        "pip",
+        "sync",
+        "--no-config",
+        "--quiet",
+        "--require-hashes",
+        "--python",
+        str(python),
+        lock,
+    ]
 
 
 def is_synced(env: Path, tool: str) -> bool:
@@ -125,8 +139,8 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
     python = env_executable(env, "python")
     if installer_uv:
         venv = [installer_uv, "venv", "--quiet", "--clear", "--python", sys.executable, str(env)]
-        run(venv, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
-        run(sync_tool_argv(installer_uv, python, "uv"), dict(os.environ))
+        run(venv, uv_env(os.environ))
+        run(sync_tool_argv(installer_uv, python, "uv"), uv_env(os.environ))
     else:
         run([sys.executable, "-m", "venv", "--clear", str(env)], dict(os.environ))
         pip = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes"]
@@ -146,6 +160,7 @@ def compile_tool_lock_argv(uv: str, tool: str, extra: list[str]) -> list[str]:
         str(TOOL_LOCKS),
         "pip",
         "compile",
+        "--no-config",
         f"{tool}.in",
         "--output-file",
         f"{tool}.txt",

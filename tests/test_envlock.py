@@ -339,6 +339,24 @@ def test_swap_in_replaces_and_recover_undoes_a_half_swap_of_a_gone_session(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == [".venv"]
 
 
+def test_recover_removes_only_a_build_at_the_path_that_a_gone_session_claimed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)  # the sessions' folder: paths are shown relative to it
+    env = folder_with(tmp_path / ".conda", "old")
+    dead = gone_process()
+    env.rename(env_dirs.retired_dir(env))
+    owners.write_marker(env_dirs.retired_dir(env), dead)
+    folder_with(env, "users-own")  # no state file, no claim: the user's
+    with pytest.raises(EnvlockError, match=r"^\.conda has no envlock-state.json .* \.conda\.old"):
+        env_dirs.recover(env)
+    assert (env / "users-own").exists() and (env_dirs.retired_dir(env) / "old").exists()
+    owners.write_marker(env, dead)  # as replace_in_place claims its build at the path
+    env_dirs.recover(env)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".conda"]
+    assert [p.name for p in env.iterdir()] == ["old"]
+
+
 def test_recover_leaves_unclaimed_folders_and_those_of_a_running_session(tmp_path: Path):
     env = folder_with(tmp_path / ".venv", "mine")
     folder_with(env_dirs.retired_dir(env), "users-own")

@@ -487,3 +487,40 @@ def test_full_and_read_only_disk_end_in_one_line_and_keep_everything(small_disk:
 
     run_nox(project, "-s", "setup", env=env)
     assert not (project / ".venv" / OLD).exists() and project_venv_works(project)
+
+
+def test_a_report_that_cannot_be_written_never_leaves_an_older_success(small_disk: Path):
+    project = bake(small_disk / "out", python_version=PYTHON, python_versions=PYTHON)
+    env = nox_env()
+    run_nox(project, "-s", "setup", env=env)
+    run_nox(project, "-s", "rebuild", env=env)
+    report = project / "rebuild-report.json"
+    assert json.loads(report.read_text())["ok"] is True
+    (project / ".venv" / OLD).touch()
+
+    filler = fill(small_disk, leave=0)
+    result = run_nox(project, "-s", "rebuild", env=env, check=False)
+    line = session_line(result.stdout, "rebuild")
+    assert line.startswith(f"cannot write {report} (No space left on device): nothing was "
+                           "rebuilt and the old rebuild-report.json was removed"), line  # fmt: skip
+    assert not report.exists() and (project / ".venv" / OLD).exists()
+
+    with (project / "requirements.in").open("a") as handle:  # setup has work to do
+        handle.write("six\n")
+    filler.unlink()
+    run_nox(project, "-s", "lock", env=env)
+    filler = fill(small_disk, leave=0)
+    result = run_nox(project, "-s", "setup", env=env, check=False)
+    line = session_line(result.stdout, "setup")
+    assert "the disk is full at " in line and str(project) in line, line
+    assert not [p.name for p in project.iterdir() if p.name.endswith(".partial")]
+    assert (project / ".venv" / OLD).exists()
+    filler.unlink()
+
+    run_nox(project, "-s", "rebuild", env=env)
+    report.chmod(0o444)
+    result = run_nox(project, "-s", "rebuild", env=env, check=False)
+    line = session_line(result.stdout, "rebuild")
+    assert line.startswith("rebuild-report.json is read-only: nothing was rebuilt and the "
+                           "old rebuild-report.json was removed"), line  # fmt: skip
+    assert not report.exists()

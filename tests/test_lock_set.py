@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, edited, nox_env, run_nox
-from envlock import EnvlockError, fs, lockfiles, tool_locks
+from envlock import EnvlockError, fs, lock, lockfiles, tool_locks
+from envlock.context import Context
 from envlock.lock_set import Compiled, mismatched_pins, put_lock_set, remove_dead_scratch
 from envlock.settings import load_project
 
@@ -200,6 +201,25 @@ def test_a_set_mixed_from_two_runs_is_refused_for_every_member(tmp_path: Path):
         assert str(caught.value).endswith("run `nox -s lock`")
 
 
+def test_a_set_with_one_stale_member_is_refused_for_the_main_lock_too(tmp_path: Path):
+    """Two runs with identical bodies (as a merge can give): the set digest matches, but
+    the runtime lock was compiled before an input changed. The hook refuses it; so must
+    setup, rebuild and doctor, which start from the dev lock."""
+    project = make_project(tmp_path)
+    write_set(project)
+    runtime = tmp_path / "requirements.txt"
+    before_change = runtime.read_bytes()
+    (tmp_path / "extra.in").write_text("pytest>=8.0\n")
+    changed = load_project(tmp_path)
+    write_set(changed)
+    runtime.write_bytes(before_change)
+    dev, _ = lockfiles.lock_targets(changed)
+    lockfiles.trusted_body(changed, dev)  # the dev lock alone looks fine
+    ctx = Context(run=lambda argv, env: None, log=print, uv="uv")
+    with pytest.raises(EnvlockError, match=r"^requirements.txt is out of date .*nox -s lock`$"):
+        lock.read_trusted_lock(changed, ctx, dev, lock_if_missing=False)
+
+
 def test_a_member_missing_is_refused(tmp_path: Path):
     project = make_project(tmp_path)
     write_set(project)
@@ -274,6 +294,18 @@ def test_a_symlinked_file_keeps_its_link_and_its_target_changes(tmp_path: Path):
     assert link.is_symlink() and os.readlink(link) == str(Path("locks") / "requirements.txt")
     assert target.read_text() == "new\n"
     assert not [p for p in (tmp_path / "locks").iterdir() if p != target]
+
+
+def test_a_lock_that_is_a_link_loop_is_one_line_naming_it(tmp_path: Path):
+    project = make_project(tmp_path)
+    link = tmp_path / "requirements.txt"
+    link.symlink_to("requirements.txt")
+    with pytest.raises(EnvlockError) as caught:
+        fs.refuse_read_only([t.output for t in lockfiles.lock_targets(project)], "the locks")
+    assert str(caught.value) == (
+        f"cannot write {link} (Too many levels of symbolic links): nothing was changed; "
+        "make it a file, or a link that ends at one, then run this again"
+    )
 
 
 def test_a_read_only_file_is_refused_and_left_alone(tmp_path: Path):

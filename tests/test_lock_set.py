@@ -574,11 +574,24 @@ def test_a_lock_that_is_not_utf8_is_refused_and_locking_repairs_it(project: Path
 @pytest.mark.slow
 def test_a_tool_lock_with_a_wrong_hash_installs_nothing(project: Path):
     uv_lock = project / "tools" / "envlock" / "tool-locks" / "uv.txt"
+    working = project / ".nox" / "envlock-uv" / "bin" / "uv"
+    assert working.exists()
     with edited(uv_lock, lambda text: re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text)):
         result = run_nox(project, "-s", "lock", check=False)
     assert result.returncode != 0
     assert "refused a file whose hash is not the one in the lock" in last_line(result.stdout)
-    assert not (project / ".nox" / "envlock-uv" / "bin" / "uv").exists()
+    assert "restore it (`git checkout -- tools/envlock/tool-locks/uv.txt`)" in result.stdout
+    assert working.exists()  # the working pinned uv was not wiped for the bad one
+    with edited(uv_lock, lambda text: text[:300]):  # truncated: a damaged file
+        result = run_nox(project, "-s", "lock", "--", "--tools", check=False)
+    assert result.returncode != 0
+    assert re.search(
+        r"installing the pinned uv from tools/envlock/tool-locks/uv.txt failed .*: if that "
+        r"file was changed or damaged, restore it \(`git checkout -- "
+        r"tools/envlock/tool-locks/uv.txt`\), then run this again",
+        last_line(result.stdout),
+    ), result.stdout
+    assert working.exists()
     run_nox(project, "-s", "setup")  # the right tool lock: the pinned uv again
 
 

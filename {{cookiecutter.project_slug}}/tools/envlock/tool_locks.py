@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -130,24 +131,37 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
     hash checking (again when that file changes); its path.
 
     ``installer_uv`` (the uv that came with nox, if any) only installs it, which takes a
-    fraction of a second; without one, the standard library's venv and pip do.
+    fraction of a second; without one, the standard library's venv and pip do. The new
+    one is built beside the old (``envlock-uv.new``) and replaces it only once installed,
+    so a damaged tool lock leaves the working uv in place.
     """
     env = root / ".nox" / "envlock-uv"
     uv = env_executable(env, "uv")
     if uv.exists() and is_synced(env, "uv"):
         return str(uv)
-    python = env_executable(env, "python")
-    if installer_uv:
-        venv = [installer_uv, "venv", "--quiet", "--clear", "--python", sys.executable, str(env)]
-        run(venv, uv_env(os.environ))
-        run(sync_tool_argv(installer_uv, python, "uv"), uv_env(os.environ))
-    else:
-        run([sys.executable, "-m", "venv", "--clear", str(env)], dict(os.environ))
-        pip = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes"]
-        run([*pip, "-r", str(lock_path("uv"))], _pip_env(os.environ))
-    if not uv.exists():
+    new = env.with_name(env.name + ".new")
+    python = env_executable(new, "python")
+    try:
+        if installer_uv:
+            venv = [installer_uv, "venv", "--quiet", "--clear", "--python", sys.executable]
+            run([*venv, str(new)], uv_env(os.environ))
+            run(sync_tool_argv(installer_uv, python, "uv"), uv_env(os.environ))
+        else:
+            run([sys.executable, "-m", "venv", "--clear", str(new)], dict(os.environ))
+            pip = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes"]
+            run([*pip, "-r", str(lock_path("uv"))], _pip_env(os.environ))
+    except EnvlockError as error:
+        shown = "tools/envlock/tool-locks/uv.txt"
+        raise EnvlockError(
+            f"installing the pinned uv from {shown} failed ({error}): if that file was "
+            f"changed or damaged, restore it (`git checkout -- {shown}`), then run this again"
+        ) from None
+    if not env_executable(new, "uv").exists():
         raise EnvlockError(f"installing uv from {lock_path('uv').name} made no {uv.name}")
-    mark_synced(env, "uv")
+    mark_synced(new, "uv")
+    if env.exists():
+        shutil.rmtree(env)
+    new.rename(env)
     return str(uv)
 
 

@@ -12,6 +12,7 @@ answers (test_faults.StalledIndex): it holds a session at a known step without a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, edited, nox_env, run_nox
+from envlock import owners
 from test_faults import StalledIndex, index_env
 
 pytestmark = pytest.mark.slow
@@ -286,6 +288,45 @@ def test_foreign_venv_and_users_own_dot_old_are_left_alone(tmp_path: Path, proje
         saved.rename(project / ".venv")
 
 
+def dead_pid() -> int:
+    """The id of a process that has ended (a real one, waited for)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_users_venv_beside_a_dead_sessions_dot_old_is_never_deleted(
+    tmp_path: Path, project: Path
+):
+    """A kill between the two renames of a swap leaves .venv.old claimed by a dead session
+    and no .venv; the user (or an IDE) then makes a .venv of their own."""
+    (project / ".venv").rename(project / ".venv.old")
+    owner = owners.this_process("`nox -s setup`")
+    owners.write_marker(project / ".venv.old", dataclasses.replace(owner, pid=dead_pid()))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", ".venv"], cwd=project,
+                       check=True)  # fmt: skip
+        (project / ".venv" / "MYFILE").write_text("my work")
+        for session in ("setup", "rebuild"):
+            result = run_nox(project, "-s", session, check=False)
+            line = session_line(result.stdout, session)
+            assert line.startswith(
+                ".venv has no envlock-state.json and was not made by a nox session, and "
+                ".venv.old holds the last environment a session made: delete or move .venv"
+            ), line
+            assert (project / ".venv" / "MYFILE").read_text() == "my work"
+            assert (project / ".venv.old" / OLD).exists()
+        shutil.rmtree(project / ".venv")  # as the line says: the last good one comes back
+        run_nox(project, "-s", "setup")
+        assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+        assert beside_venv(project) == []
+    finally:
+        if (project / ".venv.old").exists():
+            shutil.rmtree(project / ".venv", ignore_errors=True)
+            (project / ".venv.old").rename(project / ".venv")
+        owners.unmark(project / ".venv.old")
+
+
 # --- item 3: a linked .venv stays a link ------------------------------------------------
 
 
@@ -446,3 +487,40 @@ def test_full_and_read_only_disk_end_in_one_line_and_keep_everything(small_disk:
 
     run_nox(project, "-s", "setup", env=env)
     assert not (project / ".venv" / OLD).exists() and project_venv_works(project)
+
+
+def test_a_report_that_cannot_be_written_never_leaves_an_older_success(small_disk: Path):
+    project = bake(small_disk / "out", python_version=PYTHON, python_versions=PYTHON)
+    env = nox_env()
+    run_nox(project, "-s", "setup", env=env)
+    run_nox(project, "-s", "rebuild", env=env)
+    report = project / "rebuild-report.json"
+    assert json.loads(report.read_text())["ok"] is True
+    (project / ".venv" / OLD).touch()
+
+    filler = fill(small_disk, leave=0)
+    result = run_nox(project, "-s", "rebuild", env=env, check=False)
+    line = session_line(result.stdout, "rebuild")
+    assert line.startswith(f"cannot write {report} (No space left on device): nothing was "
+                           "rebuilt and the old rebuild-report.json was removed"), line  # fmt: skip
+    assert not report.exists() and (project / ".venv" / OLD).exists()
+
+    with (project / "requirements.in").open("a") as handle:  # setup has work to do
+        handle.write("six\n")
+    filler.unlink()
+    run_nox(project, "-s", "lock", env=env)
+    filler = fill(small_disk, leave=0)
+    result = run_nox(project, "-s", "setup", env=env, check=False)
+    line = session_line(result.stdout, "setup")
+    assert "the disk is full at " in line and str(project) in line, line
+    assert not [p.name for p in project.iterdir() if p.name.endswith(".partial")]
+    assert (project / ".venv" / OLD).exists()
+    filler.unlink()
+
+    run_nox(project, "-s", "rebuild", env=env)
+    report.chmod(0o444)
+    result = run_nox(project, "-s", "rebuild", env=env, check=False)
+    line = session_line(result.stdout, "rebuild")
+    assert line.startswith("rebuild-report.json is read-only: nothing was rebuilt and the "
+                           "old rebuild-report.json was removed"), line  # fmt: skip
+    assert not report.exists()

@@ -339,6 +339,24 @@ def test_swap_in_replaces_and_recover_undoes_a_half_swap_of_a_gone_session(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == [".venv"]
 
 
+def test_recover_removes_only_a_build_at_the_path_that_a_gone_session_claimed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)  # the sessions' folder: paths are shown relative to it
+    env = folder_with(tmp_path / ".conda", "old")
+    dead = gone_process()
+    env.rename(env_dirs.retired_dir(env))
+    owners.write_marker(env_dirs.retired_dir(env), dead)
+    folder_with(env, "users-own")  # no state file, no claim: the user's
+    with pytest.raises(EnvlockError, match=r"^\.conda has no envlock-state.json .* \.conda\.old"):
+        env_dirs.recover(env)
+    assert (env / "users-own").exists() and (env_dirs.retired_dir(env) / "old").exists()
+    owners.write_marker(env, dead)  # as replace_in_place claims its build at the path
+    env_dirs.recover(env)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".conda"]
+    assert [p.name for p in env.iterdir()] == ["old"]
+
+
 def test_recover_leaves_unclaimed_folders_and_those_of_a_running_session(tmp_path: Path):
     env = folder_with(tmp_path / ".venv", "mine")
     folder_with(env_dirs.retired_dir(env), "users-own")
@@ -433,7 +451,7 @@ def test_compile_commands(tmp_path: Path):
     project = make_project(tmp_path)
     dev, runtime = locks.lock_targets(project)
     uv = engines.uv_compile_argv("uv", runtime, Path("out.txt"), ["--upgrade"])
-    assert uv[:4] == ["uv", "pip", "compile", "requirements.in"]
+    assert uv[:5] == ["uv", "pip", "compile", "--no-config", "requirements.in"]
     assert {"--universal", "--generate-hashes", "--no-header"} <= set(uv)
     assert uv[uv.index("--python-version") + 1] == "3.10"
     assert uv[uv.index("--constraint") + 1] == "requirements-dev.txt"
@@ -441,3 +459,17 @@ def test_compile_commands(tmp_path: Path):
     pip = engines.pip_compile_argv("py", dev, Path("out.txt"), [])
     assert {"--no-emit-index-url", "--no-emit-find-links", "--generate-hashes"} <= set(pip)
     assert engines.uv_env({})["UV_PYTHON_DOWNLOADS"] == "never"
+
+
+def test_uv_is_given_only_the_uv_settings_that_change_no_resolution():
+    env = engines.uv_env(
+        {"UV_CACHE_DIR": "/c", "UV_INDEX_URL": "x", "UV_EXCLUDE_NEWER": "2025-01-01",
+         "UV_CONFIG_FILE": "u.toml", "UV_SOMETHING_NEWER": "1", "PATH": "/bin"}
+    )  # fmt: skip
+    assert env == {
+        "UV_CACHE_DIR": "/c",
+        "PATH": "/bin",
+        "UV_NO_CONFIG": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    assert "--no-config" in engines.sync_argv("uv", "py", Path("lock.txt"))

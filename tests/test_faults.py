@@ -63,11 +63,18 @@ class StalledIndex:
 
 
 def index_env(tmp_path: Path, url: str) -> dict[str, str]:
+    """Every request of uv goes to ``url``'s server, as its proxy (the sessions drop a
+    UV_INDEX_URL of the machine, so the index cannot be replaced that way)."""
     cache = tmp_path / "empty-uv-cache"
     cache.mkdir(exist_ok=True)
-    return nox_env(
-        UV_INDEX_URL=url, UV_DEFAULT_INDEX=url, UV_CACHE_DIR=str(cache), UV_HTTP_TIMEOUT="120"
-    )
+    proxy = url.removesuffix("/simple")
+    env = nox_env(
+        HTTPS_PROXY=proxy, HTTP_PROXY=proxy, ALL_PROXY=proxy, UV_CACHE_DIR=str(cache),
+        UV_HTTP_TIMEOUT="120",
+    )  # fmt: skip
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "http_proxy", "all_proxy"):
+        env.pop(name, None)
+    return env
 
 
 def venv_works(project: Path) -> bool:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, edited, nox_env, run_nox
-from envlock import EnvlockError, fs, lockfiles, tool_locks
+from envlock import EnvlockError, fs, lock, lockfiles, tool_locks
+from envlock.context import Context
 from envlock.lock_set import Compiled, mismatched_pins, put_lock_set, remove_dead_scratch
 from envlock.settings import load_project
 
@@ -117,6 +118,53 @@ def test_every_input_changes_the_digest_and_every_lock_is_refused(tmp_path: Path
             lockfiles.trusted_body(changed, target)
 
 
+def test_an_include_beside_the_project_is_digested_by_its_relative_path(tmp_path: Path):
+    first = tmp_path / "one" / "project"
+    first.mkdir(parents=True)
+    (tmp_path / "one" / "common").mkdir()
+    (tmp_path / "one" / "common" / "shared.in").write_text("six<2\n")
+    project = make_project(first)
+    (first / "extra.in").write_text("pytest>=8\n-r ../common/shared.in\n")
+    names = [rel for rel, _ in lockfiles.input_files(project, project.inputs)]
+    assert "../common/shared.in" in names
+    write_set(project)
+    shutil.copytree(tmp_path / "one", tmp_path / "elsewhere" / "two", symlinks=True)
+    moved = load_project(tmp_path / "elsewhere" / "two" / "project")
+    for target in lockfiles.lock_targets(moved):
+        lockfiles.trusted_body(moved, target)  # the same inputs, checked out elsewhere
+    (tmp_path / "elsewhere" / "two" / "common" / "shared.in").write_text("six<1.5\n")
+    with pytest.raises(EnvlockError, match="is out of date"):
+        lockfiles.trusted_body(moved, lockfiles.lock_targets(moved)[0])
+
+
+def test_an_input_that_is_not_utf8_is_one_line_naming_file_line_and_byte(tmp_path: Path):
+    project = make_project(tmp_path)
+    (tmp_path / "extra.in").write_bytes(b"pytest>=8\n# caf\xe9\n")
+    with pytest.raises(EnvlockError) as caught:
+        lockfiles.input_files(project, project.inputs)
+    assert str(caught.value) == (
+        "extra.in is not UTF-8 (byte 0xe9 at line 2, byte offset 15): save it as UTF-8 "
+        "(your editor's encoding setting), then run this again"
+    )
+
+
+def test_a_lock_that_is_not_utf8_is_damaged_in_one_line(tmp_path: Path):
+    project = make_project(tmp_path)
+    write_set(project)
+    runtime = tmp_path / "requirements.txt"
+    size = len(runtime.read_bytes())
+    runtime.write_bytes(runtime.read_bytes() + b"\xff\xfe junk\n")
+    for target in lockfiles.lock_targets(project):  # the dev lock checks its set too
+        with pytest.raises(EnvlockError) as caught:
+            lockfiles.trusted_body(project, target)
+        line = runtime.read_text(encoding="latin-1").count("\n")
+        assert str(caught.value) == (
+            f"requirements.txt is not UTF-8 (byte 0xff at line {line}, byte offset {size}): "
+            "it is damaged: restore it (`git checkout -- requirements.txt`) or run "
+            "`nox -s lock`"
+        )
+
+
 def rename_include(root: Path) -> None:
     (root / "constraints" / "base.txt").rename(root / "constraints" / "b.txt")
     (root / "requirements.in").write_text("python-dotenv\n-c constraints/b.txt\n")
@@ -151,6 +199,25 @@ def test_a_set_mixed_from_two_runs_is_refused_for_every_member(tmp_path: Path):
             lockfiles.trusted_body(project, target)
         assert "are not from the same run of `nox -s lock`" in str(caught.value)
         assert str(caught.value).endswith("run `nox -s lock`")
+
+
+def test_a_set_with_one_stale_member_is_refused_for_the_main_lock_too(tmp_path: Path):
+    """Two runs with identical bodies (as a merge can give): the set digest matches, but
+    the runtime lock was compiled before an input changed. The hook refuses it; so must
+    setup, rebuild and doctor, which start from the dev lock."""
+    project = make_project(tmp_path)
+    write_set(project)
+    runtime = tmp_path / "requirements.txt"
+    before_change = runtime.read_bytes()
+    (tmp_path / "extra.in").write_text("pytest>=8.0\n")
+    changed = load_project(tmp_path)
+    write_set(changed)
+    runtime.write_bytes(before_change)
+    dev, _ = lockfiles.lock_targets(changed)
+    lockfiles.trusted_body(changed, dev)  # the dev lock alone looks fine
+    ctx = Context(run=lambda argv, env: None, log=print, uv="uv")
+    with pytest.raises(EnvlockError, match=r"^requirements.txt is out of date .*nox -s lock`$"):
+        lock.read_trusted_lock(changed, ctx, dev, lock_if_missing=False)
 
 
 def test_a_member_missing_is_refused(tmp_path: Path):
@@ -227,6 +294,18 @@ def test_a_symlinked_file_keeps_its_link_and_its_target_changes(tmp_path: Path):
     assert link.is_symlink() and os.readlink(link) == str(Path("locks") / "requirements.txt")
     assert target.read_text() == "new\n"
     assert not [p for p in (tmp_path / "locks").iterdir() if p != target]
+
+
+def test_a_lock_that_is_a_link_loop_is_one_line_naming_it(tmp_path: Path):
+    project = make_project(tmp_path)
+    link = tmp_path / "requirements.txt"
+    link.symlink_to("requirements.txt")
+    with pytest.raises(EnvlockError) as caught:
+        fs.refuse_read_only([t.output for t in lockfiles.lock_targets(project)], "the locks")
+    assert str(caught.value) == (
+        f"cannot write {link} (Too many levels of symbolic links): nothing was changed; "
+        "make it a file, or a link that ends at one, then run this again"
+    )
 
 
 def test_a_read_only_file_is_refused_and_left_alone(tmp_path: Path):
@@ -436,13 +515,83 @@ def test_locks_keep_mode_and_links_and_a_read_only_lock_is_refused(project: Path
 
 
 @pytest.mark.slow
+def test_uv_settings_of_the_project_user_or_machine_never_change_a_lock(
+    project: Path, tmp_path: Path
+):
+    """Every one of these changes the pins (or fails, for the dead index) when uv reads it."""
+    before = locks_of(project)
+    user = tmp_path / "uv.toml"
+    user.write_text('[pip]\nexclude-newer = "2024-01-01T00:00:00Z"\nresolution = "lowest"\n')
+    dead = f"http://127.0.0.1:{free_port()}/simple"
+    env = nox_env(
+        UV_CONFIG_FILE=str(user),
+        XDG_CONFIG_HOME=str(tmp_path),  # finds tmp_path/uv/uv.toml as the user's file
+        UV_EXCLUDE_NEWER="2024-01-01T00:00:00Z",
+        UV_RESOLUTION="lowest",
+        UV_INDEX_URL=dead,
+        UV_DEFAULT_INDEX=dead,
+        UV_EXTRA_INDEX_URL=dead,
+        UV_PRERELEASE="allow",
+    )
+    (tmp_path / "uv").mkdir()
+    shutil.copy(user, tmp_path / "uv" / "uv.toml")
+    (project / "uv.toml").write_text(f'index-url = "{dead}"\n')
+    extra = '\n[tool.uv.pip]\nexclude-newer = "2024-01-01T00:00:00Z"\n'
+    try:
+        with edited(project / "pyproject.toml", lambda text: text + extra):
+            run_nox(project, "-s", "lock", env=env)
+            assert locks_of(project) == before
+            tools = project / "tools" / "envlock" / "tool-locks"
+            tool_locks_before = {p.name: p.read_bytes() for p in tools.glob("*.txt")}
+            run_nox(project, "-s", "lock", "--", "--tools", env=env)
+            assert {p.name: p.read_bytes() for p in tools.glob("*.txt")} == tool_locks_before
+    finally:
+        (project / "uv.toml").unlink()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_lock_that_is_not_utf8_is_refused_and_locking_repairs_it(project: Path):
+    before = locks_of(project)
+    (project / "requirements.txt").write_bytes(before["requirements.txt"] + b"\xff junk\n")
+    for session in ("setup", "doctor"):
+        result = run_nox(project, "-s", session, check=False)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stdout, result.stdout
+        assert "requirements.txt is not UTF-8 (byte 0xff at line" in result.stdout, session
+    relock = run_nox(project, "-s", "lock")
+    assert "requirements.txt is damaged (not UTF-8): locking it afresh" in relock.stdout
+    assert locks_of(project) == before
+
+
+@pytest.mark.slow
 def test_a_tool_lock_with_a_wrong_hash_installs_nothing(project: Path):
     uv_lock = project / "tools" / "envlock" / "tool-locks" / "uv.txt"
+    working = project / ".nox" / "envlock-uv" / "bin" / "uv"
+    assert working.exists()
     with edited(uv_lock, lambda text: re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text)):
         result = run_nox(project, "-s", "lock", check=False)
     assert result.returncode != 0
     assert "refused a file whose hash is not the one in the lock" in last_line(result.stdout)
-    assert not (project / ".nox" / "envlock-uv" / "bin" / "uv").exists()
+    assert "restore it (`git checkout -- tools/envlock/tool-locks/uv.txt`)" in result.stdout
+    assert working.exists()  # the working pinned uv was not wiped for the bad one
+    with edited(uv_lock, lambda text: text[:300]):  # truncated: a damaged file
+        result = run_nox(project, "-s", "lock", "--", "--tools", check=False)
+    assert result.returncode != 0
+    assert re.search(
+        r"installing the pinned uv from tools/envlock/tool-locks/uv.txt failed .*: if that "
+        r"file was changed or damaged, restore it \(`git checkout -- "
+        r"tools/envlock/tool-locks/uv.txt`\), then run this again",
+        last_line(result.stdout),
+    ), result.stdout
+    assert working.exists()
     run_nox(project, "-s", "setup")  # the right tool lock: the pinned uv again
 
 

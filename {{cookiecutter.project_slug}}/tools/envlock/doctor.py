@@ -7,7 +7,6 @@ from envlock import (
     backends,
     engines,
     env_dirs,
-    lockfiles,
     names,
     pythons,
     secret_checks,
@@ -16,6 +15,7 @@ from envlock.backends import Backend
 from envlock.checks import Check, all_passed
 from envlock.comparison import compare
 from envlock.context import Context
+from envlock.lock import trusted_set_body
 from envlock.runner import quiet_check
 from envlock.settings import Project
 
@@ -82,7 +82,7 @@ def diagnose(project: Project, ctx: Context) -> tuple[bool, list[Check]]:
     target = backend.main_lock
     checks = []
     try:
-        lockfiles.trusted_body(project, target)
+        trusted_set_body(project, ctx, target)
     except EnvlockError as error:
         checks.append(Check("lock trusted", False, str(error)))
     else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from envlock.lockfiles import LockTarget
+if TYPE_CHECKING:  # tool_locks imports this module, and lockfiles imports tool_locks
+    from envlock.lockfiles import LockTarget
 
 __all__ = [
     "check_argv",
@@ -32,11 +34,38 @@ PIP_MACHINE_SETTINGS = (
 )
 
 
+# The only UV_* variables uv is given: how it caches, links, waits and authenticates, none
+# of which changes what is resolved or installed. Every other UV_* variable is dropped (an
+# allow-list, so a variable a newer uv adds cannot change a lock unnoticed): an index,
+# find-links, constraint, override, exclude-newer, prerelease, resolution or binary policy
+# of this machine must not reach a lock or an install, since the lock's inputs digest
+# cannot see it. The project's own indexes come from ``extra-index-urls`` instead.
+UV_KEPT = frozenset(
+    {
+        "UV_CACHE_DIR",
+        "UV_NO_CACHE",
+        "UV_LINK_MODE",
+        "UV_CONCURRENT_DOWNLOADS",
+        "UV_CONCURRENT_BUILDS",
+        "UV_CONCURRENT_INSTALLS",
+        "UV_HTTP_TIMEOUT",
+        "UV_REQUEST_TIMEOUT",
+        "UV_HTTP_RETRIES",
+        "UV_NATIVE_TLS",
+        "UV_NO_PROGRESS",
+        "UV_KEYRING_PROVIDER",
+    }
+)
+
+
 def uv_compile_argv(uv: str, target: LockTarget, output: Path, extra: list[str]) -> list[str]:
+    """``uv pip compile`` of one lock, blind to every uv configuration file (``--no-config``:
+    ``[tool.uv]`` in pyproject.toml, uv.toml, the user's and the machine's)."""
     argv = [
         uv,
         "pip",
         "compile",
+        "--no-config",
         target.source.name,
         "--output-file",
         str(output),
@@ -88,8 +117,11 @@ def isolated_pip_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """uv never downloads an interpreter behind the user's back (offline it would hang)."""
-    return {**environ, "UV_PYTHON_DOWNLOADS": "never"}
+    """The environment of every uv command: only the ``UV_KEPT`` variables of uv's own,
+    no configuration file (``UV_NO_CONFIG``), and no interpreter downloaded behind the
+    user's back (offline it would hang)."""
+    env = {k: v for k, v in environ.items() if not k.startswith("UV_") or k in UV_KEPT}
+    return {**env, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
 
 
 def venv_argv(uv: str, interpreter: Path, env: Path) -> list[str]:
@@ -117,6 +149,7 @@ def sync_argv(
         uv,
         "pip",
         "sync",
+        "--no-config",
         "--require-hashes",
         *index_args(indexes),
         *installer_args,

@@ -191,8 +191,23 @@ def recover(env: Path) -> None:
                 owners.unmark(retired)
             elif (env / STATE_FILE).exists():
                 discard(retired)  # the new one was complete and in place
-            else:
-                _remove(env)  # whatever is there was built by that session, unfinished
+            elif env.exists() or env.is_symlink():
+                builder = owners.read_marker(env)
+                if builder is None or owners.still_running(builder):
+                    # Not claimed by a session (a session's build at this path is, see
+                    # replace_in_place): the user's, or an IDE's, never to be removed.
+                    raise EnvlockError(
+                        f"{shown(env)} has no {STATE_FILE} and was not made by a nox session, "
+                        f"and {shown(retired)} holds the last environment a session made: "
+                        f"delete or move {shown(env)} to get that one back (the next session "
+                        f"does it), or delete {shown(retired)} and its "
+                        f"{owners.marker_path(retired).name} to keep yours"
+                    )
+                _remove(env)  # built at this path by that session, unfinished
+                retired.rename(env)
+                owners.unmark(env)
+                owners.unmark(retired)
+            else:  # cut between the two renames of swap_in
                 retired.rename(env)
                 owners.unmark(retired)
         owner = owners.read_marker(staging)
@@ -269,6 +284,7 @@ def replace_in_place(env: Path, build: Callable[[Path], None], state: EnvState) 
     if env.exists():
         owners.write_marker(retired, owners.this_process(current_session()))
         env.rename(retired)
+    owners.write_marker(env, owners.this_process(current_session()))  # see recover
     try:
         build(env)
         write_state(env, state)
@@ -278,7 +294,9 @@ def replace_in_place(env: Path, build: Callable[[Path], None], state: EnvState) 
             if retired.exists():
                 retired.rename(env)
                 owners.unmark(retired)
+            owners.unmark(env)
         raise
+    owners.unmark(env)
     with _not_interrupted():
         if retired.exists():
             discard(retired)

@@ -29,6 +29,7 @@ __all__ = [
     "fingerprint",
     "os_error",
     "put_in_place",
+    "read_utf8",
     "real_path",
     "refuse_read_only",
     "stage",
@@ -47,6 +48,7 @@ _REMEDIES = {
     errno.EPERM: "give yourself write permission on that folder",
     errno.EROFS: "the file system is mounted read-only: remount it writable or work elsewhere",
     errno.ENAMETOOLONG: "move the project to a shorter path",
+    errno.ELOOP: "make it a file, or a link that ends at one",
 }
 
 
@@ -60,9 +62,29 @@ def os_error(error: OSError, kept: str, path: Path | None = None) -> EnvlockErro
     )
 
 
+def read_utf8(path: Path, shown: str, todo: str, encoding: str = "utf-8") -> str:
+    """The text of ``path``; bytes that are not UTF-8 are one line naming the file
+    (``shown``), the line and the byte offset of the first of them, and ``todo``."""
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise EnvlockError(
+            f"{shown} is not UTF-8 (byte 0x{data[error.start]:02x} at line {line}, byte "
+            f"offset {error.start}): {todo}"
+        ) from None
+
+
 def real_path(path: Path) -> Path:
-    """The file a write to ``path`` must change: the target when ``path`` is a link."""
-    return path.resolve() if path.is_symlink() else path
+    """The file a write to ``path`` must change: the target when ``path`` is a link (a
+    link loop is the OS error it is, named by the path, not a RuntimeError)."""
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve(strict=False)
+    except RuntimeError:  # Python before 3.13 raises this for a loop
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
 
 
 def refuse_read_only(paths: Sequence[Path], what: str) -> None:
@@ -73,6 +95,8 @@ def refuse_read_only(paths: Sequence[Path], what: str) -> None:
             mode = real_path(path).stat().st_mode
         except FileNotFoundError:
             continue
+        except OSError as error:  # a link loop, a denied folder: before any work
+            raise os_error(error, "nothing was changed", path) from None
         if not mode & stat.S_IWUSR:
             raise EnvlockError(
                 f"{path.name} is read-only, so it is not replaced; nothing was changed: make "

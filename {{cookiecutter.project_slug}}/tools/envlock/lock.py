@@ -18,7 +18,7 @@ from envlock.lockfiles import LockTarget
 from envlock.session_guard import changes_environment
 from envlock.settings import Project
 
-__all__ = ["compile_locks", "compile_tool_locks", "read_trusted_lock"]
+__all__ = ["compile_locks", "compile_tool_locks", "read_trusted_lock", "trusted_set_body"]
 
 
 def _pip_lock_command(project: Project, ctx: Context, python: str, extra: list[str]) -> LockCommand:
@@ -115,4 +115,16 @@ def read_trusted_lock(
     if lock_if_missing and not target.output.exists():
         ctx.log(f"{target.output.name} does not exist yet: locking first")
         compile_locks(project, ctx, [])
-    return lockfiles.trusted_body(project, target)
+    return trusted_set_body(project, ctx, target)
+
+
+def trusted_set_body(project: Project, ctx: Context, target: LockTarget) -> str:
+    """The body of ``target`` once every lock of its set is trusted: the others' inputs
+    count too (a set whose bodies match can still hold a member compiled before an input
+    changed), so setup, rebuild and doctor judge as the pre-commit hook does."""
+    body = lockfiles.trusted_body(project, target)
+    every = lockfiles.lock_targets(project) + backends.for_project(project, ctx).own_lock_targets()
+    for other in every:
+        if other.output != target.output:
+            lockfiles.trusted_body(project, other)
+    return body

@@ -100,7 +100,7 @@ def compile_body(
     try:
         if keep_pins and target.output.exists():
             try:
-                scratch.write_text(lockfiles.read_body(target.output), "utf-8")
+                scratch.write_text(_old_body(ctx, target.output), "utf-8")
             except OSError as error:  # a failed write names no file: name the scratch one
                 raise fs.os_error(error, "every lock was kept as it was", scratch) from None
         argv, env = command(compiled_as, scratch)
@@ -146,7 +146,7 @@ def put_lock_set(
     bodies = {c.target.output: c.body for c in compiled}
     kept_headers = {}
     for target in kept:
-        header, body = lockfiles.split_lock(target.output.read_text(encoding="utf-8"))
+        header, body = lockfiles.split_lock(lockfiles.read_lock(target.output))
         if header is not None:
             bodies[target.output], kept_headers[target.output] = body, header
             rel[target.output] = _rel(project, target.output)
@@ -194,6 +194,16 @@ def put_lock_set(
         fs.discard(staged[placed:])
         raise
     return changed
+
+
+def _old_body(ctx: Context, lock: Path) -> str:
+    """The old lock's body, whose versions the engine keeps; a damaged one (not UTF-8)
+    keeps none, so that locking again repairs it."""
+    try:
+        return lockfiles.read_body(lock)
+    except EnvlockError:
+        ctx.log(f"{lock.name} is damaged (not UTF-8): locking it afresh")
+        return ""
 
 
 def _rel(project: Project, path: Path) -> str:

@@ -25,7 +25,7 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from envlock import EnvlockError, tool_locks
+from envlock import EnvlockError, fs, tool_locks
 from envlock.settings import Project
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ __all__ = [
     "parse_pins",
     "pins_for_environment",
     "read_body",
+    "read_lock",
     "render_lock",
     "runtime_lock_path",
     "set_digest",
@@ -135,9 +136,10 @@ def dev_target(project: Project, python: str) -> LockTarget:
     return next(t for t in lock_targets(project, [python]) if t.output == output)
 
 
-def _logical(path: Path) -> list[str]:
+def _logical(path: Path, shown: str) -> list[str]:
     """A requirements file's lines as pip joins them (continuations, comments)."""
-    return _logical_lines(path.read_text(encoding="utf-8-sig"))
+    todo = "save it as UTF-8 (your editor's encoding setting), then run this again"
+    return _logical_lines(fs.read_utf8(path, shown, todo, "utf-8-sig"))
 
 
 def input_files(project: Project, sources: Iterable[Path]) -> list[tuple[str, Path]]:
@@ -153,7 +155,7 @@ def input_files(project: Project, sources: Iterable[Path]) -> list[tuple[str, Pa
             continue
         rel = _relative(project, key)
         try:
-            lines = _logical(key)
+            lines = _logical(key, rel)
         except FileNotFoundError:
             if named_by:
                 raise EnvlockError(
@@ -170,9 +172,11 @@ def input_files(project: Project, sources: Iterable[Path]) -> list[tuple[str, Pa
 
 
 def _relative(project: Project, path: Path) -> str:
+    """``path`` relative to the project root, ``../`` for a file beside the project (a
+    monorepo's shared file), so the digest is the same wherever the tree is checked out."""
     try:
-        return path.relative_to(project.root).as_posix()
-    except ValueError:  # outside the project: still part of the inputs, named in full
+        return Path(os.path.relpath(path, project.root)).as_posix()
+    except ValueError:  # on another Windows drive: no relative path exists
         return path.as_posix()
 
 
@@ -287,9 +291,15 @@ def split_lock(text: str) -> tuple[Header | None, str]:
     return None, text
 
 
+def read_lock(path: Path) -> str:
+    """The text of a lock; one that is not UTF-8 is damaged (one line naming the byte)."""
+    todo = f"it is damaged: restore it (`git checkout -- {path.name}`) or run `nox -s lock`"
+    return fs.read_utf8(path, path.name, todo)
+
+
 def read_body(path: Path) -> str:
     """The body of a lock (everything after our header), or the whole file if it has none."""
-    return split_lock(path.read_text(encoding="utf-8"))[1]
+    return split_lock(read_lock(path))[1]
 
 
 def _logical_lines(body: str) -> list[str]:
@@ -350,7 +360,7 @@ def trusted_body(project: Project, target: LockTarget) -> str:
     from the same run of `nox -s lock` as the other locks of its set."""
     path = target.output
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_lock(path)
     except FileNotFoundError:
         raise EnvlockError(f"{path.name} does not exist: run `nox -s lock`") from None
     header, body = split_lock(text)

@@ -120,8 +120,14 @@ def write_marker(folder: Path, owner: Owner) -> None:
     text = json.dumps(dataclasses.asdict(owner), indent=2, sort_keys=True) + "\n"
     marker = marker_path(folder)
     scratch = marker.with_name(marker.name + ".partial")
-    scratch.write_text(text, encoding="utf-8")
-    scratch.replace(marker)  # a marker is read whole or not at all
+    try:
+        scratch.write_text(text, encoding="utf-8")
+        scratch.replace(marker)  # a marker is read whole or not at all
+    except OSError as error:
+        scratch.unlink(missing_ok=True)
+        if error.filename is None:  # a failed write names no file: name the marker
+            error.filename = str(marker)
+        raise
 
 
 def read_marker(folder: Path) -> Owner | None:

@@ -44,6 +44,28 @@ def verify_build(
     return checks, comparison.problems()
 
 
+def _start_report(path: Path, report: dict[str, object]) -> None:
+    """Write the "not finished" report before anything is built. If it cannot be written
+    (a full disk, a read-only file), the old report goes instead, since it may be an
+    older run's success, and nothing is rebuilt."""
+    try:
+        write_json(path, report)
+    except EnvlockError as error:
+        text = str(error)  # "cannot write PATH (WHY): ..." or "NAME is read-only, ..."
+        reason = (
+            text.split(": ", 1)[0] if text.startswith("cannot") else f"{path.name} is read-only"
+        )
+        try:
+            path.unlink(missing_ok=True)
+            gone = f"the old {path.name} was removed, so it claims no older success"
+        except OSError as unlink_error:
+            gone = f"the old {path.name} could not be removed either ({unlink_error.strerror})"
+        raise EnvlockError(
+            f"{reason}: nothing was rebuilt and {gone}; make room or make {path.name} and its "
+            "folder writable, then run this again"
+        ) from None
+
+
 @changes_environment("rebuild")
 def rebuild_environment(
     project: Project, ctx: Context, pytest_args: list[str]
@@ -72,7 +94,7 @@ def rebuild_environment(
         "error": "the rebuild did not finish (it was interrupted or killed)",
         "checks": [],
     }
-    write_json(project.root / REPORT_NAME, report)
+    _start_report(project.root / REPORT_NAME, report)
     checks: list[Check] = []
     try:
         with env_dirs.changing(env):

@@ -16,11 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from envlock import EnvlockError
+from envlock.engines import uv_env
+from envlock.fs import read_utf8
 from envlock.layout import env_executable
 
 __all__ = [
@@ -61,8 +64,10 @@ def lock_path(tool: str) -> Path:
 
 
 def _read(tool: str) -> str:
+    shown = f"tools/envlock/tool-locks/{tool}.txt"
+    todo = f"restore it (`git checkout -- {shown}`) or make it with `nox -s lock -- --tools`"
     try:
-        return lock_path(tool).read_text(encoding="utf-8")
+        return read_utf8(lock_path(tool), shown, todo)
     except FileNotFoundError:
         raise EnvlockError(
             f"tools/envlock/tool-locks/{tool}.txt is missing: restore it from git or the "
@@ -90,7 +95,17 @@ def lock_digest(tool: str) -> str:
 def sync_tool_argv(uv: str, python: Path, tool: str) -> list[str]:
     """Make a tool environment hold exactly the tool lock, every file hash-checked."""
     lock = str(lock_path(tool))
-    return [uv, "pip", "sync", "--quiet", "--require-hashes", "--python", str(python), lock]
+    return [
+        uv,
+        "pip",
+        "sync",
+        "--no-config",
+        "--quiet",
+        "--require-hashes",
+        "--python",
+        str(python),
+        lock,
+    ]
 
 
 def is_synced(env: Path, tool: str) -> bool:
@@ -116,24 +131,37 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
     hash checking (again when that file changes); its path.
 
     ``installer_uv`` (the uv that came with nox, if any) only installs it, which takes a
-    fraction of a second; without one, the standard library's venv and pip do.
+    fraction of a second; without one, the standard library's venv and pip do. The new
+    one is built beside the old (``envlock-uv.new``) and replaces it only once installed,
+    so a damaged tool lock leaves the working uv in place.
     """
     env = root / ".nox" / "envlock-uv"
     uv = env_executable(env, "uv")
     if uv.exists() and is_synced(env, "uv"):
         return str(uv)
-    python = env_executable(env, "python")
-    if installer_uv:
-        venv = [installer_uv, "venv", "--quiet", "--clear", "--python", sys.executable, str(env)]
-        run(venv, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
-        run(sync_tool_argv(installer_uv, python, "uv"), dict(os.environ))
-    else:
-        run([sys.executable, "-m", "venv", "--clear", str(env)], dict(os.environ))
-        pip = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes"]
-        run([*pip, "-r", str(lock_path("uv"))], _pip_env(os.environ))
-    if not uv.exists():
+    new = env.with_name(env.name + ".new")
+    python = env_executable(new, "python")
+    try:
+        if installer_uv:
+            venv = [installer_uv, "venv", "--quiet", "--clear", "--python", sys.executable]
+            run([*venv, str(new)], uv_env(os.environ))
+            run(sync_tool_argv(installer_uv, python, "uv"), uv_env(os.environ))
+        else:
+            run([sys.executable, "-m", "venv", "--clear", str(new)], dict(os.environ))
+            pip = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes"]
+            run([*pip, "-r", str(lock_path("uv"))], _pip_env(os.environ))
+    except EnvlockError as error:
+        shown = "tools/envlock/tool-locks/uv.txt"
+        raise EnvlockError(
+            f"installing the pinned uv from {shown} failed ({error}): if that file was "
+            f"changed or damaged, restore it (`git checkout -- {shown}`), then run this again"
+        ) from None
+    if not env_executable(new, "uv").exists():
         raise EnvlockError(f"installing uv from {lock_path('uv').name} made no {uv.name}")
-    mark_synced(env, "uv")
+    mark_synced(new, "uv")
+    if env.exists():
+        shutil.rmtree(env)
+    new.rename(env)
     return str(uv)
 
 
@@ -146,6 +174,7 @@ def compile_tool_lock_argv(uv: str, tool: str, extra: list[str]) -> list[str]:
         str(TOOL_LOCKS),
         "pip",
         "compile",
+        "--no-config",
         f"{tool}.in",
         "--output-file",
         f"{tool}.txt",

@@ -176,10 +176,31 @@ def test_lock_setup_tests_doctor_and_rebuild_without_conda(project: Path, served
 @pytest.fixture
 def marked(project: Path) -> Path:
     """The project with a working .conda, marked so that a replacement would show."""
-    if not prefix_works(project):
+    if not (project / "conda-lock.yml").exists():  # run on its own, without the first test
+        run_nox(project, "-s", "lock", env=no_conda_env())
+    if not prefix_python(project).exists() or not prefix_works(project):
         run_nox(project, "-s", "setup", env=no_conda_env())
     (project / ".conda" / "old-prefix-marker").touch()
     return project
+
+
+def test_a_file_edited_in_place_is_flagged_by_doctor_and_restored_by_rebuild(marked: Path):
+    """`>>` into a file of .conda (an editor that writes into the file does the same):
+    doctor fails on it, and rebuild, with the same package cache, gives the package's own
+    file back."""
+    edited = next((marked / ".conda").glob("lib/python*/site-packages/dotenv/version.py"))
+    original = edited.read_bytes()
+    with edited.open("ab") as file:
+        file.write(b'print("TAMPERED-IN-PLACE")\n')
+    report = doctor(marked)
+    assert not report["ok"]
+    files = row(report, "prefix files as installed")
+    assert files["result"] == "FAILED"
+    assert "dotenv/version.py" in files["detail"] and "nox -s rebuild" in files["detail"]
+
+    run_nox(marked, "-s", "rebuild", env=no_conda_env())
+    assert edited.read_bytes() == original
+    assert row(doctor(marked), "prefix files as installed")["result"] == "ok"
 
 
 def test_hand_edited_lock_is_refused_before_any_install(marked: Path, served):

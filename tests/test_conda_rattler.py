@@ -463,6 +463,43 @@ def test_a_file_changed_on_the_channel_is_refused_by_its_hash(tool: Tool, work: 
     assert line.startswith(key.split("/")[-1] + " is not the file conda-lock.yml locked"), line
 
 
+def test_an_edit_in_the_prefix_is_seen_and_never_reaches_the_package_cache(
+    shared: Shared, tmp_path: Path
+):
+    """A file of the prefix changed in place (``>>``, an editor that writes into the file):
+    `changed` names it, and the next install from the same cache has the package's own
+    file, also when the cache itself was changed (as a hard-linked install of an older
+    version of this module let happen)."""
+    cache = tmp_path / "cache"
+    prefix = tmp_path / ".conda"
+    shared.tool.ok(
+        "install", lockfile=str(shared.lockfile), prefix=str(prefix), cache_dir=str(cache)
+    )
+    assert shared.tool.ok("changed", prefix=str(prefix)) == []
+    edited = next(prefix.glob("lib/python*/site-packages/dotenv/version.py"))
+    original = edited.read_bytes()
+    assert edited.stat().st_nlink == 1  # its own copy, not a hard link into the cache
+    with edited.open("ab") as file:
+        file.write(b'print("TAMPERED-IN-PLACE")\n')
+    assert shared.tool.ok("changed", prefix=str(prefix)) == [edited.relative_to(prefix).as_posix()]
+
+    again = tmp_path / "again"
+    shared.tool.ok(
+        "install", lockfile=str(shared.lockfile), prefix=str(again), cache_dir=str(cache)
+    )
+    assert (again / edited.relative_to(prefix)).read_bytes() == original
+
+    cached = next(cache.glob("pkgs/python-dotenv-*/site-packages/dotenv/version.py"))
+    with cached.open("ab") as file:
+        file.write(b'print("TAMPERED-IN-CACHE")\n')
+    third = tmp_path / "third"
+    shared.tool.ok(
+        "install", lockfile=str(shared.lockfile), prefix=str(third), cache_dir=str(cache)
+    )
+    assert (third / edited.relative_to(prefix)).read_bytes() == original
+    assert shared.tool.ok("changed", prefix=str(third)) == []
+
+
 def test_installed_sees_what_was_added_or_removed_by_hand(shared: Shared, tmp_path: Path):
     prefix = tmp_path / ".conda"
     shared.tool.ok("install", lockfile=str(shared.lockfile), prefix=str(prefix))

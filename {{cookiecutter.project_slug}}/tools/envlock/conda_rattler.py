@@ -15,6 +15,7 @@ Commands:
   installed  a prefix -> {name: "version build"} from its conda-meta records
   locked     conda-lock.yml -> the same shape, for one platform
   packages   both of the above at once, for this platform
+  changed    a prefix -> its files whose content differs from what conda-meta recorded
   activation a prefix -> rattler's activation script for a shell
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import importlib
 import json
 import os
@@ -498,6 +500,25 @@ def hash_mismatch(url: str) -> str:
     )
 
 
+# The prefix gets its own copy of every file (a copy-on-write clone where the file system
+# has them): a hard link would share the file with the package cache, so an edit made in
+# the prefix would change the cache too, and every later install would copy the edit.
+COPY_FILES = rattler.Config.from_toml(
+    "allow-hard-links = false\nallow-symbolic-links = false\nallow-ref-links = true\n"
+)
+
+
+def package_cache(cache_dir: str | None) -> rattler.PackageCache | None:
+    """The package cache, every cached file checked against the package's own hashes
+    before it is used (a changed entry is fetched again), so that the cache can never hand
+    on a file that is not the package's."""
+    if not cache_dir:
+        return None
+    return rattler.PackageCache.new_layered(
+        [Path(cache_dir) / "pkgs"], validation_mode=rattler.ValidationMode.full()
+    )
+
+
 def install(request: InstallRequest) -> dict[str, object]:
     """Make the prefix hold exactly the lock's packages for this platform."""
     lockfile_path = Path(request["lockfile"])
@@ -524,7 +545,8 @@ def install(request: InstallRequest) -> dict[str, object]:
         await rattler.install(
             records,
             prefix,
-            cache_dir=Path(cache_dir) / "pkgs" if cache_dir else None,
+            package_cache=package_cache(cache_dir),
+            config=COPY_FILES,
             platform=rattler.Subdir(platform),
             client=client,
             show_progress=False,
@@ -599,6 +621,33 @@ def installed(prefix: Path) -> dict[str, str]:
     return packages
 
 
+def changed_files(prefix: Path) -> list[str]:
+    """The prefix's files that are missing or whose content is no longer what the
+    installer recorded in conda-meta (its sha256 of the file as written into the prefix),
+    as paths relative to the prefix."""
+    changed = []
+    for record in prefix_records(prefix):
+        for entry in record.paths_data.paths:
+            if entry.path_type.softlink or entry.path_type.directory:
+                continue
+            expected = entry.sha256_in_prefix or entry.sha256
+            if not expected:
+                continue
+            relative = Path(str(entry.relative_path)).as_posix()
+            path = prefix / relative
+            if not path.is_file() or file_sha256(path) != expected:
+                changed.append(relative)
+    return sorted(changed)
+
+
+def file_sha256(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
 def locked(lockfile: Path, platform: str) -> dict[str, str]:
     """``{name: "version build"}`` of the lock's packages for a platform."""
     _, packages = read_lock(lockfile, platform)
@@ -665,6 +714,8 @@ def answer(command: str, request: dict[str, Any]) -> object:
             "locked": locked(Path(request["lockfile"]), current_platform()),
             "installed": installed(Path(request["prefix"])),
         }
+    if command == "changed":
+        return changed_files(Path(request["prefix"]))
     if command == "activation":
         return {"script": activation(Path(request["prefix"]), request["shell"])}
     raise EnvlockError(f"unknown command {command!r}")

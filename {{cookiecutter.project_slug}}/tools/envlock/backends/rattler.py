@@ -6,7 +6,8 @@ first time it is needed from the pinned, hash-checked ``tool-locks/py-rattler.tx
 runs there is ``envlock.conda_rattler``, one JSON request per call. The lock is
 conda-lock's own format, written by conda-lock's own writer, so conda-lock (and conda,
 mamba or micromamba through it) can read and install it too. Packages are downloaded
-into ``.nox/rattler-cache`` and hard-linked from there into the prefix.
+into ``.nox/rattler-cache`` and copied from there into the prefix (each cached file
+checked against its package's hash first).
 
 A conda prefix records its own path in its files, so it is never renamed: a verified
 build is made again at the real path from the package cache (no download), with the old
@@ -74,6 +75,18 @@ def upgrade_request(engine_args: list[str]) -> tuple[bool, list[str]]:
     if "" in names:
         raise EnvlockError("--upgrade-package needs a package name: --upgrade-package NAME")
     return fresh, names
+
+
+def changed_detail(changed: list[object], env: Path) -> str:
+    """The doctor detail for files of the prefix that differ from their packages."""
+    if not changed:
+        return "every file matches the sha256 its package recorded"
+    shown = ", ".join(str(path) for path in changed[:3])
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return (
+        f"{len(changed)} file(s) in {env.name} differ from their packages ({shown}{more}): "
+        "`nox -s rebuild` installs them again"
+    )
 
 
 class RattlerBackend:
@@ -207,7 +220,12 @@ class RattlerBackend:
         )
 
     def isolation_checks(self, env: Path, facts: EnvFacts) -> list[Check]:
-        return []  # a conda prefix has no base interpreter whose site-packages could leak
+        # A conda prefix has no base interpreter whose site-packages could leak; what it
+        # has is files that can be changed in place, which no package list shows.
+        changed = self.call("changed", prefix=str(env))
+        if not isinstance(changed, list):
+            raise EnvlockError("the rattler tool gave no list of changed files")
+        return [Check("prefix files as installed", not changed, changed_detail(changed, env))]
 
     def activation_lines(self) -> list[str]:
         name = self.env_dir.name

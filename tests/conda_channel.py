@@ -27,6 +27,7 @@ stopped in the middle of a test.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import email.parser
@@ -197,6 +198,21 @@ def entry_points(archive: zipfile.ZipFile, dist_info: str) -> list[str]:
     return points
 
 
+def installed_record(files: dict[str, bytes | str], dist_info: str) -> bytes:
+    """The RECORD of an installed distribution: each file's path from site-packages,
+    its sha256 and size; RECORD itself without either."""
+    lines = []
+    for path, data in sorted(files.items()):
+        if path == f"site-packages/{dist_info}/RECORD" or not isinstance(data, bytes):
+            continue
+        target, _, inner = path.partition("/")
+        relative = inner if target == "site-packages" else f"../../../bin/{inner}"
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{relative},sha256={digest},{len(data)}")
+    lines.append(f"{dist_info}/RECORD,,")
+    return ("\n".join(lines) + "\n").encode()
+
+
 def repack_wheel(wheel: Path, folder: Path) -> Package:
     """A ``noarch: python`` conda package with the wheel's files, as conda-forge builds them."""
     with zipfile.ZipFile(wheel) as archive:
@@ -221,6 +237,9 @@ def repack_wheel(wheel: Path, folder: Path) -> Package:
             if archive.getinfo(name).external_attr >> 16 & 0o111:
                 modes[path] = 0o755
         files[f"site-packages/{dist_info}/INSTALLER"] = b"conda\n"
+        # RECORD lists every installed file where it ends up (INSTALLER included), as in
+        # conda-forge's packages: pip reads it to remove the package before replacing it.
+        files[f"site-packages/{dist_info}/RECORD"] = installed_record(files, dist_info)
         points = entry_points(archive, dist_info)
     index = {
         "name": canonicalize_name(metadata["Name"]),

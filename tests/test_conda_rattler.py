@@ -500,6 +500,39 @@ def test_an_edit_in_the_prefix_is_seen_and_never_reaches_the_package_cache(
     assert shared.tool.ok("changed", prefix=str(third)) == []
 
 
+def test_a_package_pip_replaced_shows_with_the_version_python_sees(shared: Shared, tmp_path: Path):
+    """``pip install`` of the older python-dotenv over the locked one: pip removes the conda
+    package's files (all of them: its RECORD lists them, INSTALLER too, as conda-forge's
+    do), and `installed` reports pip's version, which is what Python imports."""
+    prefix = tmp_path / ".conda"
+    shared.tool.ok("install", lockfile=str(shared.lockfile), prefix=str(prefix))
+    dotenv = shared.channel.packages[shared.channel.key("python-dotenv")]
+    wheels = dotenv.file.parents[2] / "wheels"  # where conda_packages downloaded the wheels
+    older = next(wheels.glob(f"python_dotenv-{conda_channel.OLDER_DOTENV}-*.whl"))
+    python = prefix / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(older)],
+        check=True,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""},
+    )
+    site = next(prefix.glob("lib/python*/site-packages"))
+    assert [p.name for p in site.glob("python_dotenv-*.dist-info")] == [
+        f"python_dotenv-{conda_channel.OLDER_DOTENV}.dist-info"
+    ]
+    seen = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('python-dotenv'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert seen.stdout.strip() == conda_channel.OLDER_DOTENV
+    installed = shared.tool.ok("installed", prefix=str(prefix))
+    assert installed["python-dotenv"] == f"{conda_channel.OLDER_DOTENV} (pip)"
+    locked = shared.tool.ok("locked", lockfile=str(shared.lockfile))
+    assert locked["python-dotenv"] != installed["python-dotenv"]
+    assert shared.tool.ok("changed", prefix=str(prefix))  # conda's files are gone too
+
+
 def test_installed_sees_what_was_added_or_removed_by_hand(shared: Shared, tmp_path: Path):
     prefix = tmp_path / ".conda"
     shared.tool.ok("install", lockfile=str(shared.lockfile), prefix=str(prefix))

@@ -596,9 +596,12 @@ def site_packages(prefix: Path, records: Sequence[rattler.PrefixRecord]) -> Path
 def installed(prefix: Path) -> dict[str, str]:
     """What the prefix holds, as ``conda list`` shows it: ``{name: "version build"}`` for
     conda packages (from conda-meta), ``{name: version}`` for Python distributions that
-    no conda package brought (installed with pip or uv)."""
+    no conda package brought (installed with pip or uv). A distribution installed over a
+    conda package of its name (``pip install`` of another version) is what Python
+    imports, so it wins: ``{name: "version (pip)"}``, with the installer it names."""
     records = prefix_records(prefix)
     packages = {r.name.normalized: f"{r.version} {r.build}" for r in records}
+    conda_names = set(packages)
     owned = {
         Path(str(file)).as_posix().split("/")[-2]
         for record in records
@@ -617,7 +620,12 @@ def installed(prefix: Path) -> dict[str, str]:
                 headersonly=True,
             )
             name = re.sub(r"[-_.]+", "-", str(metadata["Name"])).lower()
-            packages.setdefault(name, str(metadata["Version"]))
+            version = str(metadata["Version"])
+            if name in conda_names:
+                installer = dist_info / "INSTALLER"
+                by = installer.read_text(errors="replace").strip() if installer.is_file() else ""
+                version = f"{version} ({by or 'by hand'})"
+            packages[name] = version
     return packages
 
 

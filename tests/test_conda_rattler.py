@@ -610,6 +610,16 @@ def test_mirrors_and_virtual_packages_are_read_from_pyproject(tmp_path: Path):
     [
         ('conda-mirrors = { conda-forge = "https://m.example/cf" }', "conda-mirrors must map"),
         ("conda-mirrors = { conda-forge = [] }", "conda-mirrors must map"),
+        (
+            'conda-mirrors = { conda-forge = ["127.0.0.1:18713"] }',
+            "conda-mirrors: the mirror '127.0.0.1:18713' of conda-forge is not an http:// or "
+            "https:// URL, and only those work",
+        ),
+        (
+            'conda-mirrors = { conda-forge = ["file:///srv/channel"] }',
+            "conda-mirrors: the mirror 'file:///srv/channel' of conda-forge is not an http://",
+        ),
+        ('conda-mirrors = { conda-forge = ["mirror.example/cf"] }', "'mirror.example/cf'"),
         ('conda-virtual-packages = { linux-64 = { cuda = "12" } }', "conda-virtual-packages must"),
     ],
 )

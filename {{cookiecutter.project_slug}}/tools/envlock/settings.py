@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -80,6 +81,15 @@ def conda_mirrors(value: object) -> dict[str, tuple[str, ...]]:
             f"[tool.envlock] conda-mirrors must map each channel to a list of mirror URLs, "
             f"e.g. conda-mirrors = {example}; got {value!r}"
         )
+    for channel, urls in value.items():
+        for url in urls:
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise EnvlockError(
+                    f"[tool.envlock] conda-mirrors: the mirror {url!r} of {channel} is not an "
+                    "http:// or https:// URL, and only those work: write its full URL (a "
+                    "local folder must be served over HTTP)"
+                )
     return {str(channel): tuple(urls) for channel, urls in value.items()}
 
 

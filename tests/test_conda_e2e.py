@@ -203,6 +203,60 @@ def test_a_file_edited_in_place_is_flagged_by_doctor_and_restored_by_rebuild(mar
     assert row(doctor(marked), "prefix files as installed")["result"] == "ok"
 
 
+def test_readme_activation_names_only_what_setup_made(marked: Path):
+    """The conda bake's README: no .venv (no session makes one), the no-conda scripts,
+    each of which setup wrote, and the bash one works."""
+    readme = (marked / "README.md").read_text()
+    section = readme.split("## Activate the environment", 1)[1].split("\n## ", 1)[0]
+    assert ".venv" not in section and "`deactivate`" not in section
+    assert not list(marked.glob(".venv*"))
+    scripts = re.findall(r"source (\S+?)`", section)
+    assert scripts == [".conda/etc/envlock/activate.sh", ".conda/etc/envlock/activate.fish"]
+    assert all((marked / script).is_file() for script in scripts)
+    bash = shutil.which("bash")
+    assert bash is not None
+    found = subprocess.run(
+        [bash, "--norc", "-c", f"source {scripts[0]} && command -v python"],
+        cwd=marked,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert Path(found.stdout.strip()) == marked / ".conda" / "bin" / "python"
+
+
+def test_a_broken_dependency_names_the_package_and_the_fix(marked: Path):
+    subprocess.run(
+        [str(prefix_python(marked)), "-m", "pip", "uninstall", "-q", "-y", "pluggy"],
+        check=True,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+    )
+    detail = row(doctor(marked), "dependencies consistent")
+    assert detail["result"] == "FAILED"
+    assert "pluggy" in detail["detail"] and "`nox -s rebuild`" in detail["detail"], detail
+    assert not detail["detail"].startswith("Using Python")
+    run_nox(marked, "-s", "rebuild", env=no_conda_env())
+    assert doctor(marked)["ok"]
+
+
+def test_a_linked_prefix_is_named_by_its_link(marked: Path, tmp_path: Path):
+    """.conda as a link to a prefix elsewhere: messages say .conda, and the link stays."""
+    elsewhere = tmp_path / "cenv"
+    shutil.move(marked / ".conda", elsewhere)
+    (marked / ".conda").symlink_to(elsewhere)
+    try:
+        with edited(marked / "pyproject.toml", lambda text: text + "\n# changed\n"):
+            result = run_nox(marked, "-s", "setup", env=no_conda_env())
+        assert "creating .conda from conda-lock.yml with rattler" in result.stdout
+        assert "creating cenv" not in result.stdout  # (the commands it runs show the path)
+        assert (marked / ".conda").is_symlink() and prefix_works(marked)
+    finally:
+        (marked / ".conda").unlink()
+        shutil.move(elsewhere, marked / ".conda")
+    run_nox(marked, "-s", "setup", env=no_conda_env())  # the real path in its files again
+
+
 def test_hand_edited_lock_is_refused_before_any_install(marked: Path, served):
     asked = len(served.requests)
     lock = marked / "conda-lock.yml"

@@ -358,6 +358,7 @@ def test_server_down_is_one_line_naming_the_channel_and_the_mirror(tool: Tool, w
         cache_dir=str(work / "fresh-cache"),
     )
     assert line.startswith(expected) and "conda-mirrors" in line
+    assert "again" not in line  # says what to check, not "run the command that failed"
     assert not (work / "x.yml").exists()
     # offline, the package cache still installs what it holds, every file as locked
     tool.ok("install", lockfile=str(lockfile), prefix=str(work / "again"))
@@ -612,8 +613,10 @@ def test_mirrors_and_virtual_packages_are_read_from_pyproject(tmp_path: Path):
         ("conda-mirrors = { conda-forge = [] }", "conda-mirrors must map"),
         (
             'conda-mirrors = { conda-forge = ["127.0.0.1:18713"] }',
-            "conda-mirrors: the mirror '127.0.0.1:18713' of conda-forge is not an http:// or "
-            "https:// URL, and only those work",
+            (
+                "conda-mirrors: the mirror '127.0.0.1:18713' of conda-forge is not an http:// "
+                "or https:// URL, and only those work"
+            ),
         ),
         (
             'conda-mirrors = { conda-forge = ["file:///srv/channel"] }',

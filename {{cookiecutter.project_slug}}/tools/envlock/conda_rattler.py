@@ -75,6 +75,7 @@ class InstallRequest(TypedDict, total=False):
     mirrors: Mirrors
     cache_dir: str
     activation_scripts: bool  # write rattler's activation scripts into etc/envlock/
+    name: str  # what messages call the prefix (its link, when the prefix is linked)
 
 
 @functools.cache
@@ -132,7 +133,7 @@ def network_problem(error: Exception, channels: Sequence[str], mirrors: Mirrors)
                     f"the conda channel {channel.rstrip('/')} could not be reached through "
                     f"its mirror {mirror.rstrip('/')} ({last_cause(text)}): check the "
                     "network and the channel's conda-mirrors entry in [tool.envlock] of "
-                    "pyproject.toml, then run this again"
+                    "pyproject.toml"
                 )
     for channel in channels:
         if any(url.startswith(channel) for url in urls) or not urls:
@@ -564,7 +565,8 @@ def install(request: InstallRequest) -> dict[str, object]:
             raise EnvlockError(hash_mismatch(url)) from None
         if "error sending request" in text or "Connect" in text:
             raise EnvlockError(network_problem(error, channels, mirrors)) from None
-        raise EnvlockError(f"installing into {prefix.name} failed: {last_cause(text)}") from None
+        name = request.get("name") or prefix.name
+        raise EnvlockError(f"installing into {name} failed: {last_cause(text)}") from None
     if request.get("activation_scripts"):
         write_activation_scripts(prefix)
     return {"installed": len(records), "platform": platform}

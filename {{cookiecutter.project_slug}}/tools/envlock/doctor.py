@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from envlock import (
     EnvlockError,
     backends,
@@ -16,7 +19,7 @@ from envlock.checks import Check, all_passed
 from envlock.comparison import compare
 from envlock.context import Context
 from envlock.lock import trusted_set_body
-from envlock.runner import quiet_check
+from envlock.runner import quiet_output
 from envlock.settings import Project
 
 __all__ = ["diagnose", "environment_checks", "isolation_checks"]
@@ -36,9 +39,7 @@ def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[C
     checks += backend.isolation_checks(env, facts)
     comparison = compare(found.locked, found.installed, ignore={project.distribution})
     checks.append(Check("installed = lock", comparison.matches, "; ".join(comparison.problems())))
-    checks.append(
-        Check("dependencies consistent", *quiet_check(engines.check_argv(ctx.uv, python)))
-    )
+    checks.append(dependencies_check(ctx, python))
     locked = names.pypi_names(found.locked)
     wrong = []
     for module, distributions in sorted(probes.items()):
@@ -50,6 +51,24 @@ def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[C
             wrong.append(f"{module} locked but not importable")
     checks.append(Check("only locked modules import", not wrong, "; ".join(wrong)))
     return checks
+
+
+# uv pip check's own summary lines, which say how many problems but not which.
+UV_SUMMARY = re.compile(r"^(Using Python|Checked \d+ packages?|Found \d+ incompatibilit)")
+
+
+def dependencies_check(ctx: Context, python: Path) -> Check:
+    """``uv pip check`` of the environment; on failure the detail is its lines that name
+    the packages, and what fixes them."""
+    passed, lines = quiet_output(engines.check_argv(ctx.uv, python))
+    if passed:
+        return Check("dependencies consistent", True, "; ".join(lines[:3]))
+    named = [line for line in lines if not UV_SUMMARY.match(line)] or lines
+    return Check(
+        "dependencies consistent",
+        False,
+        f"{'; '.join(named)}: `nox -s rebuild` installs the lock's packages again",
+    )
 
 
 def environment_checks(project: Project, ctx: Context, backend: Backend) -> list[Check]:

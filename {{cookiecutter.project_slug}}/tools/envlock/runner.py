@@ -200,12 +200,18 @@ def query_json(argv: list[str], env: Mapping[str, str] | None = None) -> object:
 
 def quiet_check(argv: list[str]) -> tuple[bool, str]:
     """Whether a command passes, and the first lines it printed (for a table's detail)."""
+    passed, lines = quiet_output(argv)
+    return passed, "; ".join(lines[:3])
+
+
+def quiet_output(argv: list[str]) -> tuple[bool, list[str]]:
+    """Whether a command passes, and every non-empty line it printed."""
     try:
         result = subprocess.run(argv, capture_output=True, text=True, check=False)
     except OSError as error:
-        return False, str(cannot_start(argv, error))
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    return result.returncode == 0, "; ".join(lines[:3])
+        return False, [str(cannot_start(argv, error))]
+    lines = (result.stderr + "\n" + result.stdout).strip().splitlines()
+    return result.returncode == 0, [line.strip() for line in lines if line.strip()]
 
 
 def command_passes(argv: list[str], cwd: Path | None = None) -> bool:

@@ -77,6 +77,12 @@ def upgrade_request(engine_args: list[str]) -> tuple[bool, list[str]]:
     return fresh, names
 
 
+NO_ANSWER = (
+    "the rattler tool gave no package tables: delete .nox/rattler, which the next session "
+    "installs afresh from its tool lock"
+)
+
+
 def changed_detail(changed: list[object], env: Path) -> str:
     """The doctor detail for files of the prefix that differ from their packages."""
     if not changed:
@@ -124,7 +130,8 @@ class RattlerBackend:
         if result.returncode != 0:
             raise EnvlockError(
                 f"the rattler tool stopped with exit code {result.returncode} "
-                f"({lines[-1] if lines else 'no output'}): delete .nox/rattler and run this again"
+                f"({lines[-1] if lines else 'no output'}): delete .nox/rattler, which the next "
+                "session installs afresh from its tool lock"
             )
         try:
             return json.loads(result.stdout)
@@ -186,10 +193,15 @@ class RattlerBackend:
         if env.exists():
             shutil.rmtree(env)
         lock = self.project.conda_lock
+        name = self.env_dir.name  # the name the user knows, also when it is a link
         self.ctx.timed(
-            f"creating {env.name} from {lock.name} with rattler",
+            f"creating {name} from {lock.name} with rattler",
             lambda: self.call(
-                "install", lockfile=str(lock), prefix=str(env), activation_scripts=True
+                "install",
+                lockfile=str(lock),
+                prefix=str(env),
+                activation_scripts=True,
+                name=name,
             ),
         )
         install_project(self.project, self.ctx, self.python(env))
@@ -210,10 +222,10 @@ class RattlerBackend:
     def packages(self, env: Path) -> Packages:
         found = self.call("packages", lockfile=str(self.project.conda_lock), prefix=str(env))
         if not isinstance(found, dict):
-            raise EnvlockError("the rattler tool gave no package tables: run this again")
+            raise EnvlockError(NO_ANSWER)
         locked, installed = found.get("locked"), found.get("installed")
         if not isinstance(locked, dict) or not isinstance(installed, dict):
-            raise EnvlockError("the rattler tool gave no package tables: run this again")
+            raise EnvlockError(NO_ANSWER)
         return Packages(
             {str(k): str(v) for k, v in locked.items()},
             {str(k): str(v) for k, v in installed.items()},

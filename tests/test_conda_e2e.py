@@ -282,11 +282,32 @@ def test_a_consistent_lock_with_a_wrong_hash_is_refused(marked: Path):
     block = body[url.start() : body.index("category:", url.start())]
     tampered = body.replace(block, re.sub(r"sha256: [0-9a-f]{64}", "sha256: " + "f" * 64, block))
     assert tampered != body
-    target.output.write_text(lockfiles.render_lock(settings, target, tampered))
+    # Every member of the lock set is written again around the tampered body, as a lock
+    # run would write them: each header's digests agree with the files.
+    members = [*lockfiles.lock_targets(settings), target]
+    originals = {t.output: t.output.read_text() for t in members}
+    bodies = {
+        t.output.relative_to(marked).as_posix(): lockfiles.split_lock(text)[1]
+        for t, text in zip(members, originals.values(), strict=True)
+    }
+    bodies[target.output.name] = tampered
+    for member in members:
+        header, member_body = lockfiles.split_lock(originals[member.output])
+        assert header is not None
+        member.output.write_text(
+            lockfiles.render_lock(
+                settings,
+                member,
+                tampered if member is target else member_body,
+                inputs=header.inputs,
+                lock_set=bodies,
+            )
+        )
     try:
         result = run_nox(marked, "-s", "rebuild", env=no_conda_env(), check=False)
     finally:
-        target.output.write_text(original)
+        for path, text in originals.items():
+            path.write_text(text)
     assert result.returncode != 0
     assert "is not the file conda-lock.yml locked" in result.stdout
     assert ".conda was left as it was" in result.stdout

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import TEMPLATE, bake, load_toml
 
 EXPECTED_FILES = [
@@ -203,6 +204,15 @@ def test_every_engine_and_preset_bakes_a_consistent_project(
     readme = (project / "README.md").read_text()
     assert ("uv pip compile --universal" in readme) == (lock_engine == "uv")
     assert ("requirements-dev-pyX.Y.txt" in readme) == (lock_engine == "pip-tools")
+    assert "### What requirements.in may contain" in readme
+    assert ("compile the locks on Linux, where CI tests them" in readme) == (
+        lock_engine == "pip-tools"
+    )
+    # a pip-tools lock holds what the platform it was compiled on needs: CI tests it there
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    oses = ci["jobs"]["tests"]["strategy"]["matrix"]["os"]
+    linux_only = ["ubuntu-latest"]
+    assert (oses == linux_only) == (lock_engine == "pip-tools"), oses
     assert not (project / "environment.yml").exists()
 
 

@@ -374,6 +374,8 @@ def test_doctor_catches_an_unlocked_package_and_a_missing_module(project: Path):
     assert code != 0
     assert "not in the lock: requests==" in problems["installed = lock"]
     assert "requests importable but not locked" in problems["only locked modules import"]
+    for check in ("installed = lock", "only locked modules import"):
+        assert problems[check].endswith(": run `nox -s rebuild`"), problems[check]
 
 
 @pytest.mark.slow

@@ -119,7 +119,7 @@ def test_network_failure_during_setup_keeps_the_env(tmp_path: Path, marked: Path
         for name, content in locks_before.items():
             (marked / name).write_bytes(content)
     assert result.returncode != 0
-    assert "failed because the network failed" in result.stdout
+    assert re.search(r"`uv pip sync` could not reach 127\.0\.0\.1:\d+ for http", result.stdout)
     assert ".venv was left as it was" in result.stdout
     assert (marked / ".venv" / "old-env-marker").exists()
     assert venv_works(marked)
@@ -131,7 +131,8 @@ def test_network_failure_during_rebuild_keeps_the_env(tmp_path: Path, marked: Pa
     result = run_nox(marked, "-s", "rebuild", env=index_env(tmp_path, url), check=False)
     assert result.returncode != 0
     line = next(line for line in result.stdout.splitlines() if "aborted" in line)
-    assert "failed because the network failed" in line and ".venv was left as it was" in line
+    assert "`uv pip sync` could not reach 127.0.0.1:" in line
+    assert ".venv was left as it was" in line
     assert (marked / ".venv" / "old-env-marker").exists()
     assert venv_works(marked)
     assert no_leftovers(marked)
@@ -202,7 +203,11 @@ def test_impossible_pin_leaves_the_locks_unchanged(project: Path):
     with edited(project / "requirements.in", lambda text: text + "python-dotenv==0.0.0.1\n"):
         result = run_nox(project, "-s", "lock", check=False)
     assert result.returncode != 0
-    assert "`uv pip compile` failed" in result.stdout
+    assert (
+        "requirements.in line 3: no version of python-dotenv matches ==0.0.0.1 on the "
+        "package index: change the version"
+    ) in result.stdout
+    assert "Traceback" not in result.stdout
     assert {p.name: p.read_bytes() for p in project.glob("requirements*.txt")} == before
     assert no_leftovers(project)
 

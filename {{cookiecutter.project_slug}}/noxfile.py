@@ -143,7 +143,7 @@ def doctor(session: nox.Session) -> None:
     else:
         session.log("doctor:\n" + render_table(checks))
     if not ok:
-        session.error("a check failed (see the table): the detail column says what to do")
+        session.error("a check failed: its row in the table ends with the command that fixes it")
 
 
 @nox.session(venv_backend="none", default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -34,11 +35,19 @@ def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[C
     found = backend.packages(env)
     version = facts.python_version
     checks = [
-        Check("Python version", version == project.python, f"{version}, expected {project.python}")
+        _fixed_by_rebuild(
+            Check(
+                "Python version", version == project.python, f"{version}, expected {project.python}"
+            )
+        )
     ]
     checks += backend.isolation_checks(env, facts)
     comparison = compare(found.locked, found.installed, ignore={project.distribution})
-    checks.append(Check("installed = lock", comparison.matches, "; ".join(comparison.problems())))
+    checks.append(
+        _fixed_by_rebuild(
+            Check("installed = lock", comparison.matches, "; ".join(comparison.problems()))
+        )
+    )
     checks.append(dependencies_check(ctx, python))
     locked = names.pypi_names(found.locked)
     wrong = []
@@ -49,7 +58,9 @@ def isolation_checks(project: Project, ctx: Context, backend: Backend) -> list[C
             wrong.append(f"{module} importable but not locked")
         elif expected and not importable:
             wrong.append(f"{module} locked but not importable")
-    checks.append(Check("only locked modules import", not wrong, "; ".join(wrong)))
+    checks.append(
+        _fixed_by_rebuild(Check("only locked modules import", not wrong, "; ".join(wrong)))
+    )
     return checks
 
 
@@ -93,6 +104,16 @@ def environment_checks(project: Project, ctx: Context, backend: Backend) -> list
         return checks + isolation_checks(project, ctx, backend)
     except EnvlockError as error:
         return [*checks, Check("environment works", False, str(error))]
+
+
+def _fixed_by_rebuild(check: Check) -> Check:
+    """A failed row of the environment's contents ends with the command that fixes it:
+    `setup` would find the environment current (its state matches), `rebuild` makes it
+    afresh from the lock."""
+    if check.ok:
+        return check
+    fix = "run `nox -s rebuild`"
+    return dataclasses.replace(check, detail=f"{check.detail}: {fix}" if check.detail else fix)
 
 
 def diagnose(project: Project, ctx: Context) -> tuple[bool, list[Check]]:

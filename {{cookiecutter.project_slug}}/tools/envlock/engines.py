@@ -58,15 +58,23 @@ UV_KEPT = frozenset(
 )
 
 
-def uv_compile_argv(uv: str, target: LockTarget, output: Path, extra: list[str]) -> list[str]:
+def uv_compile_argv(
+    uv: str,
+    target: LockTarget,
+    output: Path,
+    extra: list[str],
+    source: Path | None = None,
+    constraint: Path | None = None,
+) -> list[str]:
     """``uv pip compile`` of one lock, blind to every uv configuration file (``--no-config``:
-    ``[tool.uv]`` in pyproject.toml, uv.toml, the user's and the machine's)."""
+    ``[tool.uv]`` in pyproject.toml, uv.toml, the user's and the machine's). ``source``
+    and ``constraint``: the copies the engine reads (engine_inputs)."""
     argv = [
         uv,
         "pip",
         "compile",
         "--no-config",
-        target.source.name,
+        str(source or target.source.name),
         "--output-file",
         str(output),
         "--generate-hashes",
@@ -77,19 +85,28 @@ def uv_compile_argv(uv: str, target: LockTarget, output: Path, extra: list[str])
     ]
     if target.universal:
         argv.append("--universal")
-    if target.constraint is not None:
+    if constraint is not None:
+        argv += ["--constraint", str(constraint)]
+    elif target.constraint is not None:
         argv += ["--constraint", target.constraint.name]
     return argv + extra
 
 
-def pip_compile_argv(python: str, target: LockTarget, output: Path, extra: list[str]) -> list[str]:
+def pip_compile_argv(
+    python: str,
+    target: LockTarget,
+    output: Path,
+    extra: list[str],
+    source: Path | None = None,
+    constraint: Path | None = None,
+) -> list[str]:
     """pip-compile, told to leave the machine's pip settings out of the lock."""
     argv = [
         python,
         "-m",
         "piptools",
         "compile",
-        target.source.name,
+        str(source or target.source.name),
         "--output-file",
         str(output),
         "--generate-hashes",
@@ -103,7 +120,9 @@ def pip_compile_argv(python: str, target: LockTarget, output: Path, extra: list[
         "--no-emit-trusted-host",
         "--no-emit-options",
     ]
-    if target.constraint is not None:
+    if constraint is not None:
+        argv += ["--constraint", str(constraint)]
+    elif target.constraint is not None:
         argv += ["--constraint", target.constraint.name]
     return argv + extra
 
@@ -140,17 +159,25 @@ def sync_argv(
     lock: Path,
     indexes: Sequence[str] = (),
     installer_args: Sequence[str] = (),
+    require_hashes: bool = True,
+    rebuilt: Sequence[str] = (),
 ) -> list[str]:
     """Make an environment hold exactly the lock's packages, every one hash-checked.
 
-    ``installer_args``: the noxfile's ``INSTALLER_ARGS``, for every install.
+    ``installer_args``: the noxfile's ``INSTALLER_ARGS``, for every install. A local
+    directory or a VCS checkout has no hash, so a lock holding one is synced without
+    ``--require-hashes``: uv still checks every hash the lock has, and the lock parser
+    has made sure that every file from an index or URL has one. ``rebuilt``: the local
+    packages installed without ``-e``, built afresh each time (uv would reuse its cached
+    build of an unchanged pyproject.toml, with the old code).
     """
     return [
         uv,
         "pip",
         "sync",
         "--no-config",
-        "--require-hashes",
+        *(["--require-hashes"] if require_hashes else []),
+        *(f"--reinstall-package={name}" for name in rebuilt),
         *index_args(indexes),
         *installer_args,
         "--python",

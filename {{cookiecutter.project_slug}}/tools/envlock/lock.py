@@ -1,18 +1,40 @@
 """`nox -s lock`: compile every lock of the project (pip locks, and the backend's own) as
 one set (``lock_set``), or with ``--tools`` the tool locks (``tool_locks``).
 
-Nothing is put in place until every lock has compiled, so a failed or interrupted run
-leaves the old locks as they were.
+The ``.in`` files are read first (``requirements_in``): a line that a lock could not
+reproduce is refused in one line before any engine runs. The engine reads rewritten
+copies of them (``engine_inputs``), its failure is told in one line (``failures``), and
+its output is made portable (``lock_body``). The pip locks are then checked for wheels
+on every Python of the matrix (``wheels``). Nothing is put in place until every lock
+has compiled and passed, so a refused input, a failed compile or check, or an
+interrupted run leaves the old locks as they were.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import shlex
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from envlock import backends, engines, fs, lockfiles, pythons, tool_locks
-from envlock.context import Context, tool_python
+from envlock import (
+    EnvlockError,
+    backends,
+    engine_inputs,
+    engines,
+    failures,
+    fs,
+    lock_body,
+    lockfiles,
+    pythons,
+    runner,
+    tool_locks,
+    wheels,
+)
+from envlock.context import Context, RunCommand, tool_python
 from envlock.lock_set import Compiled, LockCommand, compile_body, put_lock_set, remove_dead_scratch
 from envlock.lockfiles import LockTarget
 from envlock.session_guard import changes_environment
@@ -21,19 +43,87 @@ from envlock.settings import Project
 __all__ = ["compile_locks", "compile_tool_locks", "read_trusted_lock", "trusted_set_body"]
 
 
-def _pip_lock_command(project: Project, ctx: Context, python: str, extra: list[str]) -> LockCommand:
+def _pip_lock_command(
+    project: Project,
+    ctx: Context,
+    python: str,
+    extra: list[str],
+    copies: engine_inputs.EngineInputs,
+    dev: Compiled | None,
+) -> LockCommand:
+    """The engine's command for one pip lock: it reads the copies of the inputs and, for
+    the runtime lock, the dev lock's index pins as constraints (``dev``)."""
     indexes = engines.index_args(project.extra_index_urls)
+    constraint = None if dev is None else copies.constraints(dev.body, dev.target.output.name)
     if project.lock_engine == "uv":
         return lambda target, out: (
-            engines.uv_compile_argv(ctx.uv, target, out, indexes + extra),
+            engines.uv_compile_argv(
+                ctx.uv, target, out, indexes + extra, copies.copy_of(target.source), constraint
+            ),
             engines.uv_env(os.environ),
         )
     interpreter = pythons.require_python(python)
     tool = tool_python(project, ctx, f"pip-tools-{python}", interpreter, "pip-tools")
     return lambda target, out: (
-        engines.pip_compile_argv(str(tool), target, out, indexes + extra),
+        engines.pip_compile_argv(
+            str(tool), target, out, indexes + extra, copies.copy_of(target.source), constraint
+        ),
         engines.isolated_pip_env(os.environ),
     )
+
+
+def _engine_runner(ctx: Context, context: failures.Context) -> RunCommand:
+    """Runs a lock engine: its failure told in one line, its own output shown only when
+    that line cannot say more than "it failed" (pip-compile's tracebacks otherwise bury
+    it)."""
+
+    def run(argv: list[str], env: Mapping[str, str]) -> None:
+        ctx.log(shlex.join(argv))
+        returncode, output = runner.run_captured(argv, env)
+        if returncode != 0:
+            message = runner.explain_failure(argv, returncode, output, context)
+            if message.endswith("(its output is above)"):
+                sys.stderr.write(output)
+            raise EnvlockError(message)
+
+    return run
+
+
+_THIS_PLATFORM = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform)
+
+
+def _check_wheels(
+    project: Project, ctx: Context, compiled: list[Compiled], copies: engine_inputs.EngineInputs
+) -> None:
+    """Refuse locks with a pin that has no wheel for some Python of the matrix (or, for
+    a universal lock, some platform) while it has one elsewhere: see ``wheels``."""
+    indexes = engines.index_args(project.extra_index_urls)
+    env = engines.uv_env(os.environ)
+    for item in compiled:
+        target = item.target
+        matrix: tuple[str, ...]
+        platforms: tuple[str, ...]
+        if target.constraint is not None:  # a runtime lock: its pins are in the dev lock
+            continue
+        if target.universal:
+            matrix, platforms = project.matrix, wheels.PLATFORMS
+        elif _THIS_PLATFORM is not None:  # pip-compile resolved for this platform only
+            matrix, platforms = (target.python,), (_THIS_PLATFORM,)
+        else:
+            continue
+        pins = lockfiles.parse_pins(target.output, item.body)
+        check = functools.partial(
+            wheels.check_lock,
+            ctx.uv,
+            target.output,
+            lock_body.index_pins(pins),
+            matrix,
+            platforms,
+            indexes,
+            lambda argv: runner.run_captured(argv, env),
+            copies.where,
+        )
+        ctx.timed(f"checking {target.output.name} for wheels on {', '.join(matrix)}", check)
 
 
 def _pythons_to_lock(project: Project, ctx: Context) -> list[str]:
@@ -71,10 +161,22 @@ def compile_locks(project: Project, ctx: Context, extra: list[str]) -> list[Path
     targets = lockfiles.lock_targets(project, _pythons_to_lock(project, ctx))
     compiled: list[Compiled] = []
     try:
-        for target in targets:
-            command = _pip_lock_command(project, ctx, target.python, extra)
-            constraint = next((c for c in compiled if c.target.output == target.constraint), None)
-            compiled.append(compile_body(project, ctx, target, command, constraint=constraint))
+        with engine_inputs.prepared(project.root, project.inputs, project.lock_engine) as copies:
+            told = failures.Context(copies.inputs, project.matrix, project.extra_index_urls)
+            for target in targets:
+                dev = next((c for c in compiled if c.target.output == target.constraint), None)
+                command = _pip_lock_command(project, ctx, target.python, extra, copies, dev)
+                item = compile_body(
+                    project,
+                    ctx,
+                    target,
+                    command,
+                    run=_engine_runner(ctx, told),
+                    preferences=lock_body.preferences,
+                )
+                body = copies.portable(item.body, target.output.name)
+                compiled.append(dataclasses.replace(item, body=body))
+            _check_wheels(project, ctx, compiled, copies)
         compiled += backend.compile_own_locks(extra)
         done = {c.target.output for c in compiled}
         kept = [t for t in every if t.output not in done and t.output.exists()]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from envlock import EnvlockError, fs, lockfiles, owners
-from envlock.context import Context
+from envlock.context import Context, RunCommand
 from envlock.lockfiles import LockTarget
 from envlock.settings import Project
 
@@ -84,13 +84,17 @@ def compile_body(
     command: LockCommand,
     keep_pins: bool = True,
     constraint: Compiled | None = None,
+    run: RunCommand | None = None,
+    preferences: Callable[[str], str] = lambda body: body,
 ) -> Compiled:
     """Compile one lock into its scratch file (nothing in place changes).
 
     The scratch file starts as the old lock's body because the engines keep the versions
     they find there unless told to upgrade (``keep_pins=False``: start afresh). With
     ``constraint``, the engine is constrained by that new, not yet placed, lock; the
-    body then names the lock's real file, as if it had been given that.
+    body then names the lock's real file, as if it had been given that. ``run`` runs the
+    engine (default ``ctx.run``); ``preferences`` picks what of the old body the engine
+    starts from.
     """
     inputs = lockfiles.inputs_digest(project, target)  # before the engine reads them
     scratch = scratch_path(target)
@@ -100,11 +104,12 @@ def compile_body(
     try:
         if keep_pins and target.output.exists():
             try:
-                scratch.write_text(_old_body(ctx, target.output), "utf-8")
+                scratch.write_text(preferences(_old_body(ctx, target.output)), "utf-8")
             except OSError as error:  # a failed write names no file: name the scratch one
                 raise fs.os_error(error, "every lock was kept as it was", scratch) from None
         argv, env = command(compiled_as, scratch)
-        ctx.timed(f"locking {target.output.name}", lambda: ctx.run(argv, env))
+        engine = run or ctx.run
+        ctx.timed(f"locking {target.output.name}", lambda: engine(argv, env))
         body = scratch.read_text(encoding="utf-8")
     except BaseException:
         scratch.unlink(missing_ok=True)
@@ -127,12 +132,12 @@ def mismatched_pins(project: Project, bodies: dict[Path, str]) -> list[str]:
         return []
     dev_versions: dict[str, set[str]] = {}
     for pin in lockfiles.parse_pins(dev, bodies[dev]):
-        dev_versions.setdefault(pin.name, set()).add(pin.version)
+        dev_versions.setdefault(pin.name, set()).add(pin.locked_as)
     problems = []
     for pin in lockfiles.parse_pins(runtime, bodies[runtime]):
-        if pin.version not in dev_versions.get(pin.name, set()):
+        if pin.locked_as not in dev_versions.get(pin.name, set()):
             has = " or ".join(sorted(dev_versions.get(pin.name, set()))) or "nothing"
-            problems.append(f"{pin.name}=={pin.version} ({dev.name} has {has})")
+            problems.append(f"{pin.name}=={pin.locked_as} ({dev.name} has {has})")
     return problems
 
 

@@ -21,11 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
-from envlock import EnvlockError, fs, tool_locks
+from envlock import EnvlockError, fs, lock_body, tool_locks
+from envlock.lock_body import Pin
 from envlock.settings import Project
 
 if TYPE_CHECKING:
@@ -58,7 +55,6 @@ DIGEST_LINE = re.compile(
     r"^# envlock: inputs=sha256:(?P<inputs>[0-9a-f]{64}) body=sha256:(?P<body>[0-9a-f]{64})$"
 )
 SET_LINE = re.compile(r"^# envlock-set: sha256:(?P<set>[0-9a-f]{64}) (?P<members>\[.*\])$")
-HASH_OPTION = re.compile(r"\s--hash[= ]\S+")
 # -r FILE, -c FILE, --requirement=FILE, -rFILE ...: the lines that bring in another file.
 INCLUDE = re.compile(r"^(?P<option>-r|-c|--requirement|--constraint)(?:\s*=\s*|\s*)(?P<file>\S.*)$")
 
@@ -77,14 +73,6 @@ class LockTarget:
     conda: bool = False  # a conda lock: from environment.yml, pip's index settings aside
     # Settings outside the input files that decide the content too (digested with them).
     settings: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class Pin:
-    name: str
-    version: str
-    marker: Marker | None
-    hashes: tuple[str, ...]
 
 
 def dev_lock_path(project: Project, python: str) -> Path:
@@ -321,38 +309,8 @@ def _logical_lines(body: str) -> list[str]:
 
 
 def parse_pins(path: Path, body: str) -> list[Pin]:
-    """Every ``name==version`` line of a lock, with its marker and hashes."""
-    pins: list[Pin] = []
-    for line in _logical_lines(body):
-        if line.startswith("-"):
-            raise EnvlockError(
-                f"{path.name} has an option line ({line.split()[0]}) that a portable lock "
-                "must not carry: run `nox -s lock`"
-            )
-        hashes = tuple(h.split("=", 1)[-1].strip() for h in HASH_OPTION.findall(" " + line))
-        spec = HASH_OPTION.sub("", " " + line).strip()
-        try:
-            requirement = Requirement(spec)
-        except InvalidRequirement as error:
-            raise EnvlockError(
-                f"{path.name} has a line that is not a requirement ({error}): run `nox -s lock`"
-            ) from None
-        specifiers = list(requirement.specifier)
-        if len(specifiers) != 1 or specifiers[0].operator != "==":
-            raise EnvlockError(
-                f"{path.name}: {requirement.name} is not pinned with ==: run `nox -s lock`"
-            )
-        if not hashes:
-            raise EnvlockError(f"{path.name}: {requirement.name} has no --hash: run `nox -s lock`")
-        pins.append(
-            Pin(
-                canonicalize_name(requirement.name),
-                specifiers[0].version,
-                requirement.marker,
-                hashes,
-            )
-        )
-    return pins
+    """Every entry of a lock, in each form ``lock`` writes (see ``lock_body``)."""
+    return lock_body.parse_pins(path, body)
 
 
 def trusted_body(project: Project, target: LockTarget) -> str:
@@ -421,9 +379,10 @@ def trusted_pins(project: Project, target: LockTarget) -> list[Pin]:
 
 
 def pins_for_environment(pins: list[Pin], environment: Mapping[str, str]) -> dict[str, str]:
-    """The ``{name: version}`` that the lock installs into an environment with these markers."""
+    """The ``{name: version}`` that the lock installs into an environment with these
+    markers (for a local, URL or VCS package: its source, ``Pin.locked_as``)."""
     selected: dict[str, str] = {}
     for pin in pins:
         if pin.marker is None or pin.marker.evaluate(environment):
-            selected[pin.name] = pin.version
+            selected[pin.name] = pin.locked_as
     return selected

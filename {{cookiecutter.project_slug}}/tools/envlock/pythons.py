@@ -163,7 +163,11 @@ markers = {
     "python_version": ".".join(platform.python_version_tuple()[:2]),
     "sys_platform": sys.platform,
 }
-installed = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
+dists = list(importlib.metadata.distributions())
+installed = {d.metadata["Name"]: d.version for d in dists}
+# PEP 610: where a distribution installed from a path, URL or VCS came from
+direct = {d.metadata["Name"]: d.read_text("direct_url.json") for d in dists}
+direct = {name: text for name, text in direct.items() if text}
 own = os.path.realpath(sys.prefix)
 global_site = sys.prefix != sys.base_prefix and any(
     os.path.basename(p) in ("site-packages", "dist-packages")
@@ -172,7 +176,7 @@ global_site = sys.prefix != sys.base_prefix and any(
 )
 importable = {name: importlib.util.find_spec(name) is not None for name in PROBES}
 print(json.dumps({"markers": markers, "installed": installed, "global_site": global_site,
-                  "importable": importable}))
+                  "importable": importable, "direct": direct}))
 """
 
 
@@ -184,6 +188,8 @@ class EnvFacts:
     installed: dict[str, str]  # distribution name -> version, as installed
     global_site: bool  # the global site-packages is on sys.path
     importable: dict[str, bool]  # probed module -> whether it can be imported
+    # distribution name -> its direct_url.json, for those from a path, URL or VCS
+    direct: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def python_version(self) -> str:
@@ -213,6 +219,7 @@ def _ask(python: Path, probes: Sequence[str]) -> EnvFacts | str:
             installed=data["installed"],
             global_site=bool(data["global_site"]),
             importable=data["importable"],
+            direct=data.get("direct", {}),
         )
     except (ValueError, KeyError, TypeError):
         return f"{python.as_posix()} runs but is not a working Python (it did not report itself)"

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from envlock import EnvlockError
+from envlock import EnvlockError, failures
 
 __all__ = [
     "cannot_start",
@@ -25,25 +25,12 @@ __all__ = [
     "os_error_line",
     "query_json",
     "quiet_check",
+    "run_captured",
     "run_streaming",
 ]
 
-HASH_SIGNS = ("hash mismatch", "hashes do not match", "do not match the hashes")
-NETWORK_SIGNS = (
-    "failed to fetch",
-    "connection refused",
-    "error sending request",
-    "dns error",
-    "failed to connect",
-    "tcp connect error",
-    "network is unreachable",
-    "timed out",
-    "max retries exceeded",
-    "connectionerror",
-    "name resolution",
-    "could not connect",
-    "failed to download",
-)
+# ``python -m MODULE ...`` is told by the name its users know.
+MODULE_COMMANDS = {"piptools": "pip-compile", "conda_lock": "conda-lock"}
 # What a failed command printed about the file system, and what it means.
 DISK_SIGNS = {
     "no space left on device": "the disk is full: free some space",
@@ -64,7 +51,10 @@ OS_ERRORS = {
 
 
 def command_name(argv: list[str]) -> str:
-    """``uv pip sync`` for ``/path/to/uv pip sync --require-hashes ...``."""
+    """``uv pip sync`` for ``/path/to/uv pip sync --require-hashes ...``; ``pip-compile``
+    for ``python -m piptools compile ...``."""
+    if len(argv) > 2 and argv[1] == "-m":
+        return MODULE_COMMANDS.get(argv[2], argv[2])
     words = [Path(argv[0]).name]
     for word in argv[1:3]:
         if word.startswith("-") or "/" in word or "\\" in word:
@@ -73,24 +63,50 @@ def command_name(argv: list[str]) -> str:
     return " ".join(words)
 
 
-def explain_failure(argv: list[str], returncode: int, output: str) -> str:
-    """One line saying why a command failed, from what it printed."""
-    name, text = command_name(argv), output.lower()
-    if any(sign in text for sign in HASH_SIGNS):
-        return (
-            f"`{name}` refused a file whose hash is not the one in the lock (the file on the "
-            "index changed, or the lock was tampered with); nothing was installed from it: "
-            "check the lock with `git diff`"
-        )
-    if any(sign in text for sign in NETWORK_SIGNS):
-        return (
-            f"`{name}` failed because the network failed (the package index could not be "
-            "reached): check the connection or the index settings, then run this again"
-        )
+def explain_failure(
+    argv: list[str], returncode: int, output: str, context: failures.Context | None = None
+) -> str:
+    """One line saying why a command failed, from what it printed: what ``failures``
+    tells (a hash, the network, the inputs), else what the file system said."""
+    name = command_name(argv)
+    told = failures.explain(name, returncode, output, context)
+    if told != failures.generic(name, returncode):
+        return told
+    text = output.lower()
     for sign, meaning in DISK_SIGNS.items():
         if sign in text:
             return f"`{name}` failed because {meaning}, then run this again"
-    return f"`{name}` failed with exit code {returncode} (its output is above)"
+    return told
+
+
+def run_captured(argv: list[str], env: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """Run ``argv`` without showing its output; return its exit code and output.
+
+    For commands whose failure is told in one line (the lock engines), where their own
+    account (pip-compile: three tracebacks) would bury it. Interrupted, the command is
+    stopped too.
+    """
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            text=True,
+            errors="replace",
+        )
+    except OSError as error:
+        raise cannot_start(argv, error) from None
+    try:
+        output, _ = process.communicate()
+    except BaseException:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        raise
+    return process.returncode, output
 
 
 def os_error_line(error: OSError) -> str:

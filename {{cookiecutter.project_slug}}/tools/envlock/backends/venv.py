@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from envlock import engines, env_dirs, lockfiles, pythons
+from envlock import engines, env_dirs, lock_body, lockfiles, pythons
 from envlock.backends import Packages
 from envlock.checks import Check
 from envlock.context import Context
@@ -46,9 +46,20 @@ def install_project(project: Project, ctx: Context, python: Path) -> None:
 
 
 def install_lock(project: Project, ctx: Context, python: Path, lock: Path) -> None:
-    """Sync an environment to a pip lock (hash-checked), then add the project, editable."""
+    """Sync an environment to a pip lock (hash-checked), then add the project, editable.
+
+    uv reads the lock's ``./path`` entries relative to the directory it runs in, which
+    nox makes the project root."""
+    body = lockfiles.split_lock(lock.read_text(encoding="utf-8"))[1]
+    pins = lockfiles.parse_pins(lock, body)
     argv = engines.sync_argv(
-        ctx.uv, python, lock, project.extra_index_urls, ctx.extensions.installer_args
+        ctx.uv,
+        python,
+        lock,
+        project.extra_index_urls,
+        ctx.extensions.installer_args,
+        lock_body.all_hash_checked(pins),
+        lock_body.local_builds(pins),
     )
     ctx.timed(f"installing {lock.name}", lambda: ctx.run_uv(argv))
     install_project(project, ctx, python)
@@ -104,7 +115,11 @@ class VenvBackend:
     def packages(self, env: Path) -> Packages:
         pins = lockfiles.trusted_pins(self.project, self.main_lock)
         facts = pythons.inspect_env(self.python(env))
-        return Packages(lockfiles.pins_for_environment(pins, facts.markers), facts.installed)
+        installed = {
+            name: lock_body.installed_as(version, facts.direct.get(name), self.project.root)
+            for name, version in facts.installed.items()
+        }
+        return Packages(lockfiles.pins_for_environment(pins, facts.markers), installed)
 
     def isolation_checks(self, env: Path, facts: EnvFacts) -> list[Check]:
         hint = "visible: recreate with `nox -s rebuild`" if facts.global_site else ""

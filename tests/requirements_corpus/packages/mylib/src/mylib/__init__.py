@@ -1,0 +1,3 @@
+"""mylib: a package of the requirements corpus."""
+
+VERSION = "0.3.0"

@@ -1,0 +1,516 @@
+"""Unit tests of reading requirements*.in files, of the lock body's forms, of the
+translation of engine failures, and of the wheel check (tools/envlock, no bake).
+
+The engine outputs under fixtures/engine_output/ were recorded from real runs of uv and
+pip-compile (their paths replaced by neutral ones); the corpus tests run the engines
+themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATE
+from envlock import EnvlockError, failures, lock_body, requirements_in, wheels
+from envlock.requirements_in import Kind
+
+CORPUS = TEMPLATE / "tests" / "requirements_corpus"
+RECORDED = TEMPLATE / "tests" / "fixtures" / "engine_output"
+STACKS = sorted(p.name for p in (CORPUS / "stacks").iterdir())
+
+
+def package(root: Path, rel: str, name: str | None = "mylib", setup_py: bool = False) -> Path:
+    """A minimal local package at ``root/rel``."""
+    path = root / rel
+    path.mkdir(parents=True)
+    if name is not None:
+        (path / "pyproject.toml").write_text(f'[project]\nname = "{name}"\nversion = "1.0"\n')
+    if setup_py:
+        (path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    return path
+
+
+def read(root: Path, text: str, **files: str):
+    (root / "requirements.in").write_text(text)
+    for name, content in files.items():
+        (root / name).write_text(content)
+    return requirements_in.read_inputs(root, [root / "requirements.in"])
+
+
+def refusal(root: Path, text: str, **files: str) -> str:
+    with pytest.raises(EnvlockError) as caught:
+        read(root, text, **files)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_of_the_corpus_reads_as_packages(stack: str):
+    root = CORPUS / "stacks" / stack
+    inputs = requirements_in.read_inputs(root, [root / "requirements.in"])
+    entries = inputs.entries()
+    assert entries and {e.kind for e in entries} == {Kind.PACKAGE}
+    assert "python-dotenv" in {e.name for e in entries}
+
+
+def test_continuations_and_comments_as_pip_reads_them():
+    root = CORPUS / "stacks" / "cli"
+    inputs = requirements_in.read_inputs(root, [root / "requirements.in"])
+    by_name = {e.name: e for e in inputs.entries()}
+    assert by_name["click"].line.text == "click>=8.1, <9"
+    assert by_name["click"].line.number == 3
+    assert by_name["rich"].line.text == "rich>=13"  # the comment after it is gone
+    assert by_name["tomli"].marker == 'python_version < "3.11"'
+
+
+def test_a_whole_line_comment_ends_a_continuation(tmp_path: Path):
+    (tmp_path / "r.in").write_text("six \\\n# a comment\nattrs\n")
+    lines = requirements_in.logical_lines(tmp_path / "r.in")
+    assert [(line.number, line.text) for line in lines] == [(1, "six"), (3, "attrs")]
+
+
+def test_includes_and_constraints_are_followed_once(tmp_path: Path):
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "reqs" / "base.in").write_text(
+        "-c ../constraints.txt\nsix\n-r ../requirements.in\n"
+    )
+    inputs = read(tmp_path, "-r reqs/base.in\nattrs\n", **{"constraints.txt": "six==1.16.0\n"})
+    assert [p.relative_to(tmp_path).as_posix() for p in inputs.files] == [
+        "requirements.in",
+        "reqs/base.in",
+        "constraints.txt",
+    ]
+    kinds = [e.kind for e in inputs.files[tmp_path / "reqs" / "base.in"]]
+    assert kinds == [Kind.CONSTRAINTS, Kind.PACKAGE, Kind.INCLUDE]
+
+
+def test_a_missing_include_names_the_line(tmp_path: Path):
+    assert refusal(tmp_path, "six\n-r extra.in\n") == (
+        "requirements.in line 2: `-r extra.in`: there is no such file: create it or fix the name"
+    )
+
+
+def test_an_include_outside_the_project_is_refused(tmp_path: Path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "shared.in").write_text("six\n")
+    assert "is outside the project, so a clone would not have it" in refusal(
+        project, "-r ../shared.in\n"
+    )
+
+
+def test_local_packages_in_every_form_pip_and_uv_write(tmp_path: Path):
+    package(tmp_path, "libs/mylib", "MyLib")
+    package(tmp_path, "libs/other", "other")
+    inputs = read(
+        tmp_path,
+        "./libs/mylib[cli] ; python_version >= '3.10'\n"
+        "-e libs/other\n"
+        "mylib @ ./libs/mylib\n"
+        "-e other @ ./libs/other\n"
+        f"mylib @ {(tmp_path / 'libs' / 'mylib').as_uri()}\n",
+    )
+    got = [(e.kind, e.value, e.name, e.extras, e.marker) for e in inputs.entries()]
+    assert got == [
+        (Kind.LOCAL, "./libs/mylib", "mylib", ("cli",), "python_version >= '3.10'"),
+        (Kind.EDITABLE, "./libs/other", "other", (), None),
+        (Kind.LOCAL, "./libs/mylib", "mylib", (), None),
+        (Kind.EDITABLE, "./libs/other", "other", (), None),
+        (Kind.LOCAL, "./libs/mylib", "mylib", (), None),
+    ]
+    assert inputs.local_packages() == {"./libs/mylib": "mylib", "./libs/other": "other"}
+
+
+def test_the_name_of_a_setup_py_package_comes_from_the_line(tmp_path: Path):
+    package(tmp_path, "libs/legacy", name=None, setup_py=True)
+    assert refusal(tmp_path, "./libs/legacy\n") == (
+        "requirements.in line 1: the name of the package in `./libs/legacy` is not written "
+        "in its pyproject.toml or setup.cfg: write the line as `NAME @ ./libs/legacy`"
+    )
+    inputs = read(tmp_path, "legacy @ ./libs/legacy\n")
+    assert inputs.entries()[0].name == "legacy"
+
+
+@pytest.mark.parametrize("line", ["-e .", ".", "-e ./", "-e .[dev]", "./"])
+def test_the_project_itself_is_refused(tmp_path: Path, line: str):
+    message = refusal(tmp_path, f"six\n{line}\n")
+    assert message.startswith("requirements.in line 2: `")
+    assert message.endswith(
+        "installs this project itself, which `nox -s setup` already does (editable): "
+        "remove the line"
+    )
+
+
+def test_local_paths_that_a_clone_would_not_have_are_refused(tmp_path: Path):
+    project = tmp_path / "project"
+    project.mkdir()
+    package(tmp_path, "sibling")
+    assert "`../sibling` is outside the project, so a clone elsewhere" in refusal(
+        project, "../sibling\n"
+    )
+    assert refusal(project, "./libs/nothing\n") == (
+        "requirements.in line 1: `./libs/nothing` does not exist: create it or fix the path"
+    )
+    (project / "data").mkdir()
+    assert "has no pyproject.toml or setup.py" in refusal(project, "./data\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "setting"),
+    [
+        ("--extra-index-url https://example.org/simple", "extra-index-urls"),
+        ("--index-url=https://example.org/simple", "extra-index-urls"),
+        ("-i https://example.org/simple", "extra-index-urls"),
+        ("--find-links ./wheels", "extra-index-urls"),
+        ("-f https://example.org/wheels/", "extra-index-urls"),
+        ("--no-index", "extra-index-urls"),
+        ("--trusted-host example.org", "extra-index-urls"),
+    ],
+)
+def test_index_options_are_refused_naming_the_setting(tmp_path: Path, line: str, setting: str):
+    message = refusal(tmp_path, f"six\n{line}\n")
+    assert message.startswith(f"requirements.in line 2: `{line.split()[0].split('=')[0]}`")
+    assert f"`{setting}` under [tool.envlock] in pyproject.toml" in message
+
+
+def test_installer_options_are_refused(tmp_path: Path):
+    assert refusal(tmp_path, "--pre\nsix\n") == (
+        "requirements.in line 1: `--pre` is an installer option, which a lock does not "
+        "carry (installs would not match the lock): remove the line"
+    )
+    assert "`--config-settings` on a requirement line" in refusal(
+        tmp_path, "six --config-settings=x=y\n"
+    )
+
+
+def test_vcs_and_url_requirements(tmp_path: Path):
+    inputs = read(
+        tmp_path,
+        "gitlib @ git+https://example.org/gitlib.git@v1.0\n"
+        "git+https://example.org/other.git@main#egg=Other\n"
+        "https://example.org/files/wheely-1.0-py3-none-any.whl\n"
+        "tarry @ https://example.org/files/tarry-2.0.tar.gz ; sys_platform == 'linux'\n",
+    )
+    got = [(e.kind, e.name, e.marker) for e in inputs.entries()]
+    assert got == [
+        (Kind.VCS, "gitlib", None),
+        (Kind.VCS, "other", None),
+        (Kind.URL, "wheely", None),
+        (Kind.URL, "tarry", 'sys_platform == "linux"'),
+    ]
+    requirements_in.check_for_engine(inputs, "uv")  # uv locks the commit a ref points to
+    with pytest.raises(EnvlockError) as caught:
+        requirements_in.check_for_engine(inputs, "pip-tools")
+    assert str(caught.value) == (
+        "requirements.in line 1: `git+https://example.org/gitlib.git@v1.0` names no commit, "
+        "and pip-compile would lock it as written (a branch or tag can move): pin it to the "
+        "full commit hash (`URL@<40 hex digits>`, from `git rev-parse`)"
+    )
+    pinned = read(tmp_path, f"gitlib @ git+https://example.org/gitlib.git@{'a1' * 20}\n")
+    requirements_in.check_for_engine(pinned, "pip-tools")
+
+
+def test_editable_vcs_and_nameless_urls_are_refused(tmp_path: Path):
+    assert "(an editable checkout from a URL) cannot be locked: write `NAME @ URL@COMMIT`" in (
+        refusal(tmp_path, "-e git+https://example.org/x.git#egg=x\n")
+    )
+    assert refusal(tmp_path, "https://example.org/download?id=3\n") == (
+        "requirements.in line 1: `https://example.org/download?id=3` gives no package name: "
+        "write the line as `NAME @ https://example.org/download?id=3`"
+    )
+
+
+def test_an_invalid_requirement_names_its_line(tmp_path: Path):
+    message = refusal(tmp_path, "six\nclick>=8.1,<\n")
+    assert message.startswith("requirements.in line 2: `click>=8.1,<` is not a valid requirement (")
+    assert message.endswith("): fix the line")
+
+
+def test_the_engines_get_copies_with_includes_and_paths_rewritten(tmp_path: Path):
+    package(tmp_path, "libs/mylib")
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "reqs" / "base.in").write_text("click>=8.1,\\\n  <9\n")
+    inputs = read(tmp_path, "-r reqs/base.in\nmylib @ ./libs/mylib\n-e libs/mylib\n")
+    scratch = tmp_path / "scratch"
+    names = requirements_in.write_copies(inputs, scratch)
+    top = names[tmp_path.resolve() / "requirements.in"].read_text()
+    base = (scratch / "reqs" / "base.in").as_posix()
+    assert top == f"-r {base}\n./libs/mylib\n-e ./libs/mylib\n"
+    assert (scratch / "reqs" / "base.in").read_text() == "click>=8.1, <9\n"
+
+
+# --- the lock body ----------------------------------------------------------------------
+
+UV_OUTPUT = """\
+-e ./libs/other
+    # via -r {scratch}/requirements-dev.in
+./libs/mylib
+    # via -r {scratch}/requirements.in
+six==1.17.0 \\
+    --hash=sha256:aaaa
+    # via mylib
+"""
+
+PIP_COMPILE_OUTPUT = """\
+# WARNING: pip install will require the following package to be hashed.
+# Consider using a hashable URL like https://github.com/jazzband/pip-tools/archive/SOMECOMMIT.zip
+-e {root_uri}/libs/other
+    # via -r {scratch}/requirements-dev.in
+# WARNING: pip install will require the following package to be hashed.
+# Consider using a hashable URL like https://github.com/jazzband/pip-tools/archive/SOMECOMMIT.zip
+mylib @ {root_uri}/libs/mylib ; python_version >= "3.10"
+    # via -r {scratch}/requirements.in
+six==1.17.0 \\
+    --hash=sha256:aaaa
+    # via mylib
+"""
+
+
+@pytest.mark.parametrize("engine_output", [UV_OUTPUT, PIP_COMPILE_OUTPUT], ids=["uv", "pip"])
+def test_engine_output_becomes_portable(tmp_path: Path, engine_output: str):
+    root, scratch = tmp_path / "project", tmp_path / "scratch"
+    root.mkdir()
+    body = engine_output.format(scratch=scratch.as_posix(), root_uri=root.as_uri())
+    names = {"./libs/mylib": "mylib", "./libs/other": "other"}
+    text = lock_body.portable(body, root, scratch, names)
+    assert str(tmp_path) not in text and "WARNING" not in text and "github" not in text
+    assert "-e other @ ./libs/other\n    # via -r requirements-dev.in\n" in text
+    assert "mylib @ ./libs/mylib" in text
+    assert "    # via -r requirements.in\n" in text
+    pins = lock_body.parse_pins(Path("requirements-dev.txt"), text)
+    assert [(p.name, p.locked_as) for p in pins] == [
+        ("other", "-e ./libs/other"),
+        ("mylib", "./libs/mylib"),
+        ("six", "1.17.0"),
+    ]
+    assert not lock_body.all_hash_checked(pins)
+    assert lock_body.index_pins(pins) == "six==1.17.0\n"
+
+
+def test_a_path_of_this_machine_never_reaches_a_lock(tmp_path: Path):
+    root = tmp_path / "project"
+    root.mkdir()
+    body = f"six==1.0 \\\n    --hash=sha256:aa\n    # via -r {root}/other.in\n"
+    with pytest.raises(EnvlockError, match="the lock would carry a path of this machine"):
+        lock_body.portable(body, root, tmp_path / "scratch", {})
+
+
+COMMIT = "c374197c3eabaa691b0c1e6f7e1be1a124360888"
+
+
+def test_every_form_that_lock_writes_is_read_back():
+    body = (
+        "mylib @ https://example.org/mylib-0.3.0-py3-none-any.whl \\\n"
+        "    --hash=sha256:38e8\n"
+        f"gitlib @ git+https://example.org/gitlib.git@{COMMIT}\n"
+        "colorama==0.4.6 ; sys_platform == 'win32' \\\n    --hash=sha256:bbbb\n"
+        "-e other @ ./libs/other\n"
+    )
+    pins = lock_body.parse_pins(Path("requirements.txt"), body)
+    assert [p.locked_as for p in pins] == [
+        "https://example.org/mylib-0.3.0-py3-none-any.whl",
+        f"git+https://example.org/gitlib.git@{COMMIT}",
+        "0.4.6",
+        "-e ./libs/other",
+    ]
+    assert [p.hash_checked for p in pins] == [True, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ("gitlib @ git+https://example.org/gitlib.git@main", "gitlib is not pinned to a commit"),
+        ("mylib @ https://example.org/mylib-1.0.tar.gz", "mylib has no --hash"),
+        ("-e mylib @ https://example.org/mylib-1.0.tar.gz", "mylib is editable but not a local"),
+        ("--index-url https://example.org/simple", "has an option line (--index-url)"),
+        ("six>=1 \\\n    --hash=sha256:aa", "six is not pinned with =="),
+        ("six==1.0", "six has no --hash"),
+    ],
+)
+def test_a_lock_line_that_lock_does_not_write_is_refused(line: str, complaint: str):
+    with pytest.raises(EnvlockError) as caught:
+        lock_body.parse_pins(Path("requirements.txt"), line + "\n")
+    assert complaint in str(caught.value)
+    assert str(caught.value).endswith("run `nox -s lock`")
+
+
+def test_what_is_installed_compares_with_what_is_locked(tmp_path: Path):
+    root = tmp_path.resolve()
+    cases = [
+        (None, "1.2.3"),
+        (json.dumps({"url": (root / "libs/mylib").as_uri(), "dir_info": {}}), "./libs/mylib"),
+        (
+            json.dumps({"url": (root / "libs/mylib").as_uri(), "dir_info": {"editable": True}}),
+            "-e ./libs/mylib",
+        ),
+        (
+            json.dumps(
+                {"url": "file:///srv/gitlib", "vcs_info": {"vcs": "git", "commit_id": COMMIT}}
+            ),
+            f"git+file:///srv/gitlib@{COMMIT}",
+        ),
+        (
+            json.dumps({"url": "https://example.org/m-1.0.whl", "archive_info": {}}),
+            "https://example.org/m-1.0.whl",
+        ),
+    ]
+    for direct_url, expected in cases:
+        assert lock_body.installed_as("1.2.3", direct_url, root) == expected
+    # pip-compile spells a local repository's URL git+file:/srv/..., uv git+file:///srv/...
+    (pin,) = lock_body.parse_pins(Path("r.txt"), f"gitlib @ git+file:/srv/gitlib@{COMMIT}\n")
+    assert pin.locked_as == f"git+file:///srv/gitlib@{COMMIT}"
+
+
+# --- failures ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> failures.Context:
+    inputs = read(
+        tmp_path,
+        "six==99.0\nnumpy==2.3.0\ndefinitely-not-a-package-xyz\n"
+        "mylib @ http://127.0.0.1:9/mylib-0.3.0-py3-none-any.whl\n"
+        "gitlib @ git+https://127.0.0.1:9/org/gitlib.git@v1\n",
+    )
+    return failures.Context(inputs, ("3.10", "3.11", "3.12", "3.13"))
+
+
+def explain(recorded: str, context: failures.Context) -> str:
+    name = "uv pip compile" if recorded.startswith("uv") else "pip-compile"
+    return failures.explain(name, 1, (RECORDED / f"{recorded}.txt").read_text(), context)
+
+
+@pytest.mark.parametrize("engine", ["uv", "pip-compile"])
+def test_a_missing_package_and_a_missing_version_in_one_line(engine: str, context):
+    assert explain(f"{engine}-no-such-package", context) == (
+        "requirements.in line 3: definitely-not-a-package-xyz was not found on the package "
+        "index: check the name"
+    )
+    assert explain(f"{engine}-no-such-version", context) == (
+        "requirements.in line 1: no version of six matches ==99.0 on the package index: "
+        "change the version"
+    )
+
+
+def test_uvs_requires_python_hint_is_told_as_python_matrix(context):
+    assert explain("uv-requires-python", context) == (
+        "numpy==2.3.0 supports only Python >=3.11, but python-matrix in pyproject.toml "
+        "([tool.envlock]) starts at 3.10: remove the Pythons it does not support from "
+        "python-matrix, or in requirements.in line 2 allow a version of numpy that supports "
+        '3.10 or add a marker (`; python_version >= "X.Y"`)'
+    )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (
+            "uv-url-unreachable",
+            (
+                "`uv pip compile` could not reach 127.0.0.1:9 for "
+                "http://127.0.0.1:9/mylib-0.3.0-py3-none-any.whl, named in requirements.in line 4"
+            ),
+        ),
+        (
+            "uv-git-unreachable",
+            (
+                "`uv pip compile` could not reach 127.0.0.1:9 for "
+                "https://127.0.0.1:9/org/gitlib.git/, named in requirements.in line 5"
+            ),
+        ),
+        ("uv-index-unreachable", "`uv pip compile` could not reach 127.0.0.1:9 for "),
+        ("pip-compile-url-unreachable", "`pip-compile` could not reach 127.0.0.1:9, named in"),
+        ("pip-compile-git-unreachable", "`pip-compile` could not reach 127.0.0.1:9 for https"),
+    ],
+)
+def test_a_network_failure_names_the_host(recorded: str, expected: str, context):
+    message = explain(recorded, context)
+    assert message.startswith(expected), message
+    assert message.endswith(": check the network connection and that address")
+    assert "package index could not be reached" not in message
+
+
+def test_a_conflict_quotes_the_cause(context):
+    assert explain("uv-conflict", context) == (
+        "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "
+        "incompatible): change the conflicting requirements in the .in files"
+    )
+
+
+# --- the wheel check --------------------------------------------------------------------
+
+
+def test_a_gap_is_told_with_both_fixes():
+    gaps = [wheels.Gap("numpy", "1.26.4", "3.13", p) for p in wheels.PLATFORMS]
+    where = {"numpy": "requirements.in line 4"}.__getitem__
+    matrix = ("3.10", "3.11", "3.12", "3.13")
+    assert wheels.describe(gaps, matrix, where, "requirements-dev.txt") == (
+        "requirements-dev.txt: numpy==1.26.4 has no wheel for Python 3.13, so installing it "
+        "there would mean building it from source: in requirements.in line 4 allow a version "
+        'that has wheels there, or limit it with a marker (`; python_version < "3.13"`), or '
+        "remove 3.13 from python-matrix in pyproject.toml ([tool.envlock])"
+    )
+    windows = [wheels.Gap("uvloop", "0.21.0", p, "windows") for p in matrix]
+    assert wheels.describe(windows, matrix, where.__self__.get, "r.txt").endswith(
+        'limit it with a marker (`; sys_platform != "win32"`)'
+    )
+
+
+def uv_binary() -> str:
+    """The uv of this test environment (installed from the template's lock)."""
+    return str(Path(sys.executable).with_name("uv"))
+
+
+def test_the_wheel_check_finds_a_release_without_wheels_for_a_new_python(tmp_path: Path):
+    """Real uv against the real index: numpy 1.26.4 has wheels up to 3.12; docopt has
+    never had one (built from source everywhere alike, so no gap)."""
+    pins = tmp_path / "pins.txt"
+    pins.write_text("numpy==1.26.4\ndocopt==0.6.2\n")
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def argv_for(python: str, platform: str, built: set[str]) -> list[str]:
+        return wheels.check_argv(uv_binary(), pins, python, platform, built, [])
+
+    gaps = wheels.find_gaps(run, argv_for, ["3.12", "3.13"], ["linux"])
+    assert gaps == [wheels.Gap("numpy", "1.26.4", "3.13", "linux")]
+
+
+# --- messages of the sessions -----------------------------------------------------------
+
+
+def test_pip_compile_is_named_as_its_users_know_it():
+    from envlock.runner import command_name
+
+    argv = ["/p/.nox/pip-tools-3.12/bin/python", "-m", "piptools", "compile", "r.in"]
+    assert command_name(argv) == "pip-compile"
+    assert command_name(["/usr/bin/uv", "pip", "sync", "--require-hashes"]) == "uv pip sync"
+
+
+def test_an_entry_the_sessions_could_not_install_is_refused_at_lock_time(tmp_path: Path):
+    """Right after the engine wrote it, the fix is in the .in file, not another lock."""
+    from envlock import engine_inputs
+
+    (tmp_path / "requirements.in").write_text("six\n")
+    top = [tmp_path / "requirements.in"]
+    with (
+        engine_inputs.prepared(tmp_path, top, "uv") as copies,
+        pytest.raises(EnvlockError) as caught,
+    ):
+        copies.portable("six>=1.0 \\\n    --hash=sha256:aa\n", "requirements.txt")
+    assert str(caught.value) == (
+        "requirements.txt as the engine wrote it could not be installed (six is not pinned "
+        "with ==): change that requirement in the .in files"
+    )

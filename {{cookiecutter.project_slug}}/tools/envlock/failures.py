@@ -1,0 +1,226 @@
+"""What a failed lock engine or installer said, told in one line that leads to a fix.
+
+The engines explain a failure in their own terms (uv: "the `requires-python` value";
+pip-compile: three chained tracebacks). The translations here name what decides in
+this project: the line of the ``.in`` file, ``python-matrix`` or ``extra-index-urls``
+in ``pyproject.toml``, the host that could not be reached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from urllib.parse import urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from envlock.requirements_in import Inputs
+
+__all__ = ["Context", "explain", "failed_address", "generic"]
+
+HASH_SIGNS = ("hash mismatch", "hashes do not match", "do not match the hashes")
+NETWORK_SIGNS = (
+    "failed to fetch",
+    "connection refused",
+    "error sending request",
+    "dns error",
+    "failed to connect",
+    "tcp connect error",
+    "network is unreachable",
+    "timed out",
+    "max retries exceeded",
+    "connectionerror",
+    "connectionfailederror",
+    "name resolution",
+    "could not connect",
+    "failed to download",
+    "unable to access",
+    "could not resolve host",
+)
+URL = r"[a-z][a-z0-9+.-]*://[^\s'\"`)]+"
+# Where each tool names the address it could not reach, most specific first.
+FAILED_AT = (
+    re.compile(rf"unable to access '(?P<url>{URL})'"),  # git
+    re.compile(rf"Failed to fetch: `?(?P<url>{URL})"),  # uv
+    re.compile(rf"error sending request for url \((?P<url>{URL})\)"),  # uv
+    re.compile(rf"Failed to download[^`]*`[^`]*?(?P<url>{URL})"),  # uv
+    re.compile(r"host='(?P<host>[^']+)', port=(?P<port>\d+)"),  # pip (urllib3)
+    re.compile(r"Failed to connect to (?P<host>\S+) port (?P<port>\d+)"),  # curl
+    re.compile(rf"(?P<url>{URL})"),
+)
+REQUIRES_PYTHON = re.compile(
+    r"e\.g\., (?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+) only supports (?P<spec>[^)]+)\)"
+)
+DEPENDS_ON_PYTHON = re.compile(
+    r"(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+) depends on Python(?P<spec>[<>=!~][^\s,]+"
+    r"(?:,\s*[<>=!~][^\s,]+)*)"
+)
+NOT_FOUND_UV = re.compile(
+    r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the package registry"
+)
+NO_VERSION_UV = re.compile(r"there is no version of (?P<req>[A-Za-z0-9._\-\[\]]+[<>=!~]=?[^\s,]+)")
+NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
+CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What the translations name: the inputs, the matrix and the extra indexes."""
+
+    inputs: Inputs | None = None
+    matrix: tuple[str, ...] = ()
+    extra_index_urls: tuple[str, ...] = ()
+
+
+def failed_address(output: str) -> tuple[str, str] | None:
+    """``(host[:port], url)`` of the first address a tool says it could not reach."""
+    for pattern in FAILED_AT:
+        match = pattern.search(output)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        if groups.get("url"):
+            url = groups["url"].rstrip(".,:;")
+            location = urlsplit(url.split("+", 1)[-1] if "+" in url.split(":", 1)[0] else url)
+            if location.netloc:
+                return location.netloc.rsplit("@", 1)[-1], url
+            continue
+        return f"{groups['host']}:{groups['port']}", ""
+    return None
+
+
+def named_by(host: str, url: str, context: Context) -> str:
+    """Which setting or line of the project names the address, as a clause ('' if none):
+    the line whose URL the failed one belongs to, else the first naming that host."""
+    for index in context.extra_index_urls:
+        if urlsplit(index).netloc.rsplit("@", 1)[-1] == host:
+            return ", named in `extra-index-urls` under [tool.envlock] in pyproject.toml"
+    if context.inputs is None:
+        return ""
+    same_host = []
+    for entry in context.inputs.entries():
+        if entry.kind.value not in ("url", "vcs"):
+            continue
+        plain = entry.value.split("+", 1)[-1] if entry.kind.value == "vcs" else entry.value
+        if urlsplit(plain).netloc.rsplit("@", 1)[-1] != host:
+            continue
+        base = urlsplit(plain)._replace(fragment="").geturl().rsplit("@", 1)[0]
+        if url and (url.startswith(base) or base.startswith(url.rstrip("/"))):
+            return f", named in {entry.line.where(context.inputs.root)}"
+        same_host.append(entry)
+    if same_host:
+        return f", named in {same_host[0].line.where(context.inputs.root)}"
+    return ""
+
+
+def network(name: str, output: str, context: Context) -> str | None:
+    text = output.lower()
+    if not any(sign in text for sign in NETWORK_SIGNS):
+        return None
+    found = failed_address(output)
+    if found is None:
+        return (
+            f"`{name}` failed because the network failed (it did not say which host): "
+            "check the connection and the URLs in the .in files and in pyproject.toml"
+        )
+    host, url = found
+    fetching = f" for {url}" if url else ""
+    return (
+        f"`{name}` could not reach {host}{fetching}{named_by(host, url, context)}: check the "
+        "network connection and that address"
+    )
+
+
+def where(name: str, context: Context, specifier: str = "") -> str:
+    """``requirements.in line 3`` for a package the inputs name, else a phrase."""
+    if context.inputs is not None:
+        entry = context.inputs.find(name, specifier)
+        if entry is not None:
+            return entry.line.where(context.inputs.root)
+    return "the .in files (a dependency of a package there)"
+
+
+def index_phrase(context: Context) -> str:
+    return "the package indexes" if context.extra_index_urls else "the package index"
+
+
+def requires_python(output: str, context: Context) -> str | None:
+    match = REQUIRES_PYTHON.search(output) or DEPENDS_ON_PYTHON.search(output)
+    if match is None or not context.matrix:
+        return None
+    name, version, spec = match["name"], match["version"], match["spec"].strip()
+    oldest = min(context.matrix, key=lambda v: tuple(int(p) for p in v.split(".")))
+    return (
+        f"{name}=={version} supports only Python {spec}, but python-matrix in "
+        f"pyproject.toml ([tool.envlock]) starts at {oldest}: remove the Pythons it does "
+        f"not support from python-matrix, or in {where(name, context)} allow a version "
+        f'of {name} that supports {oldest} or add a marker (`; python_version >= "X.Y"`)'
+    )
+
+
+def split_requirement(text: str) -> tuple[str, str]:
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return str(canonicalize_name(text)), ""
+    return str(canonicalize_name(requirement.name)), str(requirement.specifier)
+
+
+def missing(output: str, context: Context) -> str | None:
+    index = index_phrase(context)
+    match = NOT_FOUND_UV.search(output)
+    if match is not None:
+        name = str(canonicalize_name(match["name"]))
+        return f"{where(name, context)}: {name} was not found on {index}: check the name"
+    match = NO_VERSION_UV.search(output) or NO_MATCH_PIP.search(output)
+    if match is None:
+        return None
+    name, specifier = split_requirement(match["req"])
+    if not specifier:
+        return f"{where(name, context)}: {name} was not found on {index}: check the name"
+    return (
+        f"{where(name, context, specifier)}: no version of {name} matches {specifier} on "
+        f"{index}: change the version"
+    )
+
+
+def conflict(output: str) -> str | None:
+    if "No solution found" not in output and "ResolutionImpossible" not in output:
+        return None
+    causes = CAUSE_UV.findall(output)
+    detail = f" ({causes[0].strip()})" if causes else ""
+    return (
+        f"the requirements cannot all be met{detail}: change the conflicting "
+        "requirements in the .in files"
+    )
+
+
+def hash_mismatch(name: str, output: str) -> str | None:
+    if not any(sign in output.lower() for sign in HASH_SIGNS):
+        return None
+    return (
+        f"`{name}` refused a file whose hash is not the one in the lock (the file on the "
+        "index changed, or the lock was tampered with); nothing was installed from it: "
+        "check the lock with `git diff`"
+    )
+
+
+def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
+    """One line saying why the command ``name`` failed, from what it printed."""
+    context = context or Context()
+    for found in (
+        hash_mismatch(name, output),
+        requires_python(output, context),
+        missing(output, context),
+        network(name, output, context),
+        conflict(output),
+    ):
+        if found is not None:
+            return found
+    return generic(name, returncode)
+
+
+def generic(name: str, returncode: int) -> str:
+    """The line when nothing more can be told than that it failed."""
+    return f"`{name}` failed with exit code {returncode} (its output is above)"

@@ -13,7 +13,9 @@ from pathlib import Path
 import dotenv
 import pytest
 from conftest import bake, nox_env, run_nox
-from envlock import EnvlockError, dotenv_file, secret_checks
+from envlock import EnvlockError, dotenv_file, pythons, secret_checks
+from standin.torch_index import index_real_wheel
+from standin.torch_index import serve as serve_index
 
 REAL_LOOKING = {
     "OPENAI_KEY": "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8t",
@@ -44,6 +46,15 @@ def git(root: Path, *args: str) -> None:
 def assert_no_secret_in(text: str) -> None:
     for value in SECRET_VALUES:
         assert value not in text, value[:12]
+
+
+def python_of_venv(project: Path, code: str) -> str:
+    return subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 @pytest.mark.parametrize(
@@ -342,7 +353,9 @@ def test_doctor_passes_on_a_fresh_setup(project: Path):
         "dependencies consistent",
         "only locked modules import",
         "secrets and .env",
+        "locks committed",
     ]
+    assert report["checks"][-1]["result"] == "warning"  # the bake's commit has no locks yet
     table = run_nox(project, "-s", "doctor").stdout
     assert "global site-packages hidden  ok" in table
 
@@ -508,17 +521,61 @@ def test_no_session_prints_or_writes_a_secret_value(tmp_path: Path):
 PRESET_IMPORTS = {
     "none": ["dotenv"],
     "ml": ["matplotlib.pyplot", "numpy", "pandas", "sklearn.linear_model"],
-    "nlp": ["tokenizers", "transformers"],
+    "nlp": ["tokenizers", "torch", "transformers"],
 }
+# The real PyTorch CPU build that the nlp tests install. PyTorch's CPU index is not
+# reachable from the test machines: a STAND-IN index on 127.0.0.1 serves the wheel this
+# machine's pip can provide (there is one for Python 3.11), so the lock, the hash-checked
+# install and the model run are real.
+TORCH_CPU = "torch==2.13.0+cpu"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def set_up_nlp(folder: Path) -> Path:
+    python = pythons.find_python("3.11")
+    if python is None:
+        pytest.skip(f"Python 3.11 is not installed: the only Python with a {TORCH_CPU} wheel here")
+    if index_real_wheel(folder / "index", python, TORCH_CPU) is None:
+        pytest.skip(f"this machine's pip cannot provide a {TORCH_CPU} wheel to serve")
+    made = bake(folder / "out", preset="nlp", python_version="3.11", python_versions="3.11")
+    with serve_index(folder / "index") as url:
+        pyproject = made / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(TORCH_CPU_INDEX, url))
+        run_nox(made, "-s", "setup")
+    return made
 
 
 @pytest.fixture(scope="module", params=sorted(PRESET_IMPORTS))
 def set_up(request, tmp_path_factory) -> tuple[Path, str]:
     """A venv bake of each preset that installs here (dl needs gigabytes of torch, conda a
     solver), after a real `nox -s setup`."""
-    made = bake(tmp_path_factory.mktemp(f"hooks-{request.param}") / "out", preset=request.param)
+    folder = tmp_path_factory.mktemp(f"hooks-{request.param}")
+    if request.param == "nlp":
+        return set_up_nlp(folder), "nlp"
+    made = bake(folder / "out", preset=request.param)
     run_nox(made, "-s", "setup")
     return made, request.param
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("set_up", ["nlp"], indirect=True)
+def test_the_nlp_preset_runs_a_tiny_model_offline(set_up: tuple[Path, str]):
+    """Its own sample test builds a tiny BERT and a tokenizer (no hub download) and runs
+    them on the real CPU build of PyTorch; without the network."""
+    project, _ = set_up
+    offline = nox_env(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
+    result = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=offline,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_tiny_model.py ." in result.stdout or "4 passed" in result.stdout, result.stdout
+    versions = python_of_venv(project, "import torch, transformers; print(torch.__version__)")
+    assert versions == "2.13.0+cpu"
 
 
 @pytest.mark.slow

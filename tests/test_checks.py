@@ -13,9 +13,7 @@ from pathlib import Path
 import dotenv
 import pytest
 from conftest import bake, nox_env, run_nox
-from envlock import EnvlockError, dotenv_file, pythons, secret_checks
-from standin.torch_index import index_real_wheel
-from standin.torch_index import serve as serve_index
+from envlock import EnvlockError, dotenv_file, secret_checks
 
 REAL_LOOKING = {
     "OPENAI_KEY": "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8t",
@@ -523,35 +521,15 @@ PRESET_IMPORTS = {
     "ml": ["matplotlib.pyplot", "numpy", "pandas", "sklearn.linear_model"],
     "nlp": ["tokenizers", "torch", "transformers"],
 }
-# The real PyTorch CPU build that the nlp tests install. PyTorch's CPU index is not
-# reachable from the test machines: a STAND-IN index on 127.0.0.1 serves the wheel this
-# machine's pip can provide (there is one for Python 3.11), so the lock, the hash-checked
-# install and the model run are real.
-TORCH_CPU = "torch==2.13.0+cpu"
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-
-
-def set_up_nlp(folder: Path) -> Path:
-    python = pythons.find_python("3.11")
-    if python is None:
-        pytest.skip(f"Python 3.11 is not installed: the only Python with a {TORCH_CPU} wheel here")
-    if index_real_wheel(folder / "index", python, TORCH_CPU) is None:
-        pytest.skip(f"this machine's pip cannot provide a {TORCH_CPU} wheel to serve")
-    made = bake(folder / "out", preset="nlp", python_version="3.11", python_versions="3.11")
-    with serve_index(folder / "index") as url:
-        pyproject = made / "pyproject.toml"
-        pyproject.write_text(pyproject.read_text().replace(TORCH_CPU_INDEX, url))
-        run_nox(made, "-s", "setup")
-    return made
 
 
 @pytest.fixture(scope="module", params=sorted(PRESET_IMPORTS))
 def set_up(request, tmp_path_factory) -> tuple[Path, str]:
     """A venv bake of each preset that installs here (dl needs gigabytes of torch, conda a
-    solver), after a real `nox -s setup`."""
-    folder = tmp_path_factory.mktemp(f"hooks-{request.param}")
+    solver), after a real `nox -s setup`; nlp's is conftest's ``nlp_project``."""
     if request.param == "nlp":
-        return set_up_nlp(folder), "nlp"
+        return request.getfixturevalue("nlp_project"), "nlp"
+    folder = tmp_path_factory.mktemp(f"hooks-{request.param}")
     made = bake(folder / "out", preset=request.param)
     run_nox(made, "-s", "setup")
     return made, request.param

@@ -182,10 +182,7 @@ def test_run_in_venv_finds_tools_per_platform(tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("preset", "packages"),
-    [("dl-cuda", ["torch", "torchvision"]), ("nlp", ["transformers", "tokenizers"])],
-)
+@pytest.mark.parametrize(("preset", "packages"), [("dl-cuda", ["torch", "torchvision"])])
 def test_heavier_presets_lock(tmp_path: Path, preset: str, packages: list[str]):
     """Compile only: installing these is left to the user's machine."""
     # dl-cuda: PyPI's builds (the CPU index of preset=dl is not reachable from the test machines)
@@ -194,6 +191,16 @@ def test_heavier_presets_lock(tmp_path: Path, preset: str, packages: list[str]):
     runtime = (made / "requirements.txt").read_text()
     for package in packages:
         assert f"\n{package}==" in runtime, package
+
+
+@pytest.mark.slow
+def test_nlp_locks_pytorchs_cpu_build(nlp_project: Path):
+    """Locked (and installed) against conftest's stand-in CPU index with the real wheel."""
+    runtime = (nlp_project / "requirements.txt").read_text()
+    for package in ("transformers", "tokenizers", "torch"):
+        assert f"\n{package}==" in runtime, package
+    assert "\ntorch==2.13.0+cpu \\\n    --hash=sha256:" in runtime
+    assert "nvidia" not in runtime  # none of the CUDA wheels
 
 
 @pytest.mark.parametrize("manager", ["venv", "conda"])

@@ -215,6 +215,9 @@ def check_before_writing(environment: Any, given: dict[str, Any]) -> str:
 # Files that belong to one value of an option: kept only when that value is chosen.
 FILES_OF_OPTION = {
     ("env_manager", "conda"): ["environment.yml"],
+    ("__license_file", "yes"): ["LICENSE"],
+    ("docs", "mkdocs"): ["mkdocs.yml", "docs/index.md"],
+    ("preset", "nlp"): ["tests/conftest.py", "tests/test_tiny_model.py"],
 }
 
 

@@ -169,3 +169,33 @@ def rattler_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=quiet,
     )
     return python
+
+
+# The real PyTorch CPU build that the nlp tests install. PyTorch's CPU index is not
+# reachable from the test machines: a STAND-IN index on 127.0.0.1 serves the wheel this
+# machine's pip can provide (there is one for Python 3.11), so the lock, the hash-checked
+# install and the model run are real.
+TORCH_CPU = "torch==2.13.0+cpu"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+@pytest.fixture(scope="session")
+def nlp_project(tmp_path_factory) -> Path:
+    """An nlp bake for Python 3.11, locked and set up against the stand-in CPU index (its
+    pyproject.toml names the stand-in, which is gone afterwards: the tests only read the
+    locks and use the environment)."""
+    from envlock import pythons
+    from standin.torch_index import index_real_wheel, serve
+
+    python = pythons.find_python("3.11")
+    if python is None:
+        pytest.skip(f"Python 3.11 is not installed: the only Python with a {TORCH_CPU} wheel here")
+    folder = tmp_path_factory.mktemp("nlp")
+    if index_real_wheel(folder / "index", python, TORCH_CPU) is None:
+        pytest.skip(f"this machine's pip cannot provide a {TORCH_CPU} wheel to serve")
+    made = bake(folder / "out", preset="nlp", python_version="3.11", python_versions="3.11")
+    with serve(folder / "index") as url:
+        pyproject = made / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(TORCH_CPU_INDEX, url))
+        run_nox(made, "-s", "setup")
+    return made

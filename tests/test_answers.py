@@ -180,7 +180,9 @@ def test_the_choices_have_one_source():
     readme = (TEMPLATE / "README.md").read_text()
     for key, allowed in CONFIG["_choices"].items():
         prompt = CONFIG["__prompts__"][key]
-        listed = re.findall(r"(?<![\w.-])(\d+\.\d+|[a-z][a-z-]*[a-z0-9])(?![\w.-])", prompt)
+        # Choices are lower-case words, Python versions and SPDX names (Apache-2.0).
+        word = r"\d+\.\d+|[a-z][a-z-]*[a-z0-9]|[A-Z][A-Za-z0-9.-]*[A-Za-z0-9]"
+        listed = re.findall(rf"(?<![\w.-])({word})(?![\w.-])", prompt)
         assert [word for word in listed if word in allowed] == allowed, (key, prompt)
         assert CONFIG[key] in allowed
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{key}`"))

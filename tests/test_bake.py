@@ -19,6 +19,7 @@ EXPECTED_FILES = [
     ".gitignore",
     ".python-version",
     "README.md",
+    "LICENSE",
     "noxfile.py",
     "pyproject.toml",
     "requirements.in",
@@ -93,12 +94,18 @@ def test_presets_list_their_packages(tmp_path: Path, preset: str):
         "ml": {"numpy", "pandas", "scikit-learn", "matplotlib"},
         "dl": {"torch", "torchvision"},
         "dl-cuda": {"torch", "torchvision"},
-        "nlp": {"transformers", "tokenizers"},
+        "nlp": {"transformers", "tokenizers", "torch"},
     }[preset]
     assert packages == {"python-dotenv"} | expected
-    dev = (project / "requirements-dev.in").read_text().splitlines()
+    lines = (project / "requirements-dev.in").read_text().splitlines()
+    dev = [line for line in lines if not line.startswith("#")]
     stubs = ["pandas-stubs"] if preset == "ml" else []
-    assert dev[2:] == ["-r requirements.in", "pytest", "ruff", "mypy", "pre-commit", *stubs]
+    jupyter = ["jupyterlab", "ipykernel", "nbstripout"] if preset != "none" else []  # auto
+    assert dev == [
+        *("-r requirements.in", "pytest", "ruff", "mypy", "pre-commit", "coverage"),
+        *stubs,
+        *jupyter,
+    ]
     overrides = load_toml(project / "pyproject.toml")["tool"]["mypy"].get("overrides", [])
     torchvision = ["torchvision", "torchvision.*"]
     untyped = {"ml": ["sklearn", "sklearn.*"], "dl": torchvision, "dl-cuda": torchvision}

@@ -46,6 +46,15 @@ def assert_no_secret_in(text: str) -> None:
         assert value not in text, value[:12]
 
 
+def python_of_venv(project: Path, code: str) -> str:
+    return subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 @pytest.mark.parametrize(
     "value", [*sorted(REAL_LOOKING.values()), PEM, "-----BEGIN RSA PRIVATE KEY-----\nMIIE"]
 )
@@ -342,7 +351,9 @@ def test_doctor_passes_on_a_fresh_setup(project: Path):
         "dependencies consistent",
         "only locked modules import",
         "secrets and .env",
+        "locks committed",
     ]
+    assert report["checks"][-1]["result"] == "warning"  # the bake's commit has no locks yet
     table = run_nox(project, "-s", "doctor").stdout
     assert "global site-packages hidden  ok" in table
 
@@ -510,17 +521,41 @@ def test_no_session_prints_or_writes_a_secret_value(tmp_path: Path):
 PRESET_IMPORTS = {
     "none": ["dotenv"],
     "ml": ["matplotlib.pyplot", "numpy", "pandas", "sklearn.linear_model"],
-    "nlp": ["tokenizers", "transformers"],
+    "nlp": ["tokenizers", "torch", "transformers"],
 }
 
 
 @pytest.fixture(scope="module", params=sorted(PRESET_IMPORTS))
 def set_up(request, tmp_path_factory) -> tuple[Path, str]:
     """A venv bake of each preset that installs here (dl needs gigabytes of torch, conda a
-    solver), after a real `nox -s setup`."""
-    made = bake(tmp_path_factory.mktemp(f"hooks-{request.param}") / "out", preset=request.param)
+    solver), after a real `nox -s setup`; nlp's is conftest's ``nlp_project``."""
+    if request.param == "nlp":
+        return request.getfixturevalue("nlp_project"), "nlp"
+    folder = tmp_path_factory.mktemp(f"hooks-{request.param}")
+    made = bake(folder / "out", preset=request.param)
     run_nox(made, "-s", "setup")
     return made, request.param
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("set_up", ["nlp"], indirect=True)
+def test_the_nlp_preset_runs_a_tiny_model_offline(set_up: tuple[Path, str]):
+    """Its own sample test builds a tiny BERT and a tokenizer (no hub download) and runs
+    them on the real CPU build of PyTorch; without the network."""
+    project, _ = set_up
+    offline = nox_env(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
+    result = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=offline,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_tiny_model.py ." in result.stdout or "4 passed" in result.stdout, result.stdout
+    versions = python_of_venv(project, "import torch, transformers; print(torch.__version__)")
+    assert versions == "2.13.0+cpu"
 
 
 @pytest.mark.slow

@@ -36,8 +36,9 @@ PRESET_CONDA_PACKAGES = {
     "none": set(),
     "ml": {"numpy", "pandas", "scikit-learn", "matplotlib-base", "pandas-stubs"},
     "dl": {"pytorch", "torchvision"},
-    "nlp": {"transformers", "tokenizers"},
+    "nlp": {"transformers", "tokenizers", "pytorch"},
 }
+JUPYTER = {"jupyterlab", "ipykernel", "nbstripout"}  # notebooks=auto: every preset but none
 
 
 # --- environment.yml, read by conda-lock ----------------------------------------------
@@ -56,14 +57,9 @@ def test_environment_yml_parses_with_conda_lock(tmp_path: Path, preset: str):
     for platform in spec.platforms:
         deps = {d.name: d for d in spec.dependencies[platform]}
         assert deps["python"].version == "3.12.*"  # conda-lock reads python=3.12 so
-        assert {
-            "pip",
-            "python-dotenv",
-            "pytest",
-            "ruff",
-            "mypy",
-            "pre-commit",
-        } | PRESET_CONDA_PACKAGES[preset] == set(deps) - {"python"}
+        expected = {"pip", "python-dotenv", "pytest", "ruff", "mypy", "pre-commit", "coverage"}
+        expected |= PRESET_CONDA_PACKAGES[preset] | (JUPYTER if preset != "none" else set())
+        assert expected == set(deps) - {"python"}
         assert all(d.manager == "conda" for d in deps.values())
 
 

@@ -6,7 +6,10 @@ The module names are read from the RECORD files of what `nox -s setup` installs 
 presets that install here (none, ml, nlp); dl-cuda is locked only (gigabytes of CUDA
 wheels), so for its own packages the test checks that they are listed, not their modules.
 The CPU build of dl cannot be locked here (PyTorch's index is not reachable); its
-packages are the CUDA build's without the CUDA ones, so dl's list is dl-cuda's.
+packages are the CUDA build's without the CUDA ones, so dl's list is dl-cuda's. nlp's
+CPU build comes from conftest's stand-in index (``nlp_project``). Bakes with notebooks
+(the default of every preset but none) lock the ``notebooks`` set too; ``docs`` is a
+none bake with notebooks and docs.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from conftest import PROJECT_TEMPLATE, bake, run_nox
 
 NAMES = json.loads((PROJECT_TEMPLATE / "tools" / "envlock" / "names.json").read_text())
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
-INSTALLED_HERE = ("none", "ml", "nlp")
+INSTALLED_HERE = ("none", "ml", "nlp", "docs")
 # Read inside the project's environment: each installed distribution and the top-level
 # modules its RECORD lists (packages, modules and extension modules; not the metadata,
 # scripts, .pth files or mypyc's internal modules).
@@ -60,9 +63,24 @@ def locked(project: Path) -> set[str]:
     return names
 
 
+def optional_sets(project: Path) -> list[str]:
+    """The sets of the optional tools the bake's dev inputs name."""
+    inputs = (project / "requirements-dev.in").read_text().split()
+    return [
+        key for key, tool in (("notebooks", "jupyterlab"), ("docs", "mkdocs")) if tool in inputs
+    ]
+
+
 @pytest.fixture(scope="module", params=[*INSTALLED_HERE, "dl-cuda"])
 def preset_project(request, tmp_path_factory) -> tuple[str, Path]:
-    made = bake(tmp_path_factory.mktemp(f"names-{request.param}") / "out", preset=request.param)
+    if request.param == "nlp":
+        return "nlp", request.getfixturevalue("nlp_project")
+    folder = tmp_path_factory.mktemp(f"names-{request.param}") / "out"
+    if request.param == "docs":
+        made = bake(folder, preset="none", notebooks="yes", docs="mkdocs")
+        run_nox(made, "-s", "lock")
+        return "none", made
+    made = bake(folder, preset=request.param)
     run_nox(made, "-s", "lock")
     return request.param, made
 
@@ -71,11 +89,12 @@ def preset_project(request, tmp_path_factory) -> tuple[str, Path]:
 def test_every_locked_distribution_is_listed(preset_project: tuple[str, Path]):
     preset, project = preset_project
     listed = {canonical(d) for d in NAMES["imports"]}
-    in_sets = {canonical(d) for key in ("runtime", "dev", preset) for d in NAMES["sets"][key]}
+    keys = ("runtime", "dev", preset, *optional_sets(project))
+    in_sets = {canonical(d) for key in keys for d in NAMES["sets"][key]}
     distributions = locked(project) - {canonical(project.name)}
     assert distributions, "no lock was read"
     assert sorted(distributions - listed) == [], "add to names.json imports"
-    assert sorted(distributions - in_sets) == [], f"add to names.json sets.{preset}"
+    assert sorted(distributions - in_sets) == [], f"add to names.json sets, one of {keys}"
     if preset == "dl-cuda":
         assert NAMES["sets"]["dl"] == NAMES["sets"]["dl-cuda"]
 

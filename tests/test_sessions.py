@@ -119,6 +119,23 @@ def test_lint_passes_on_a_fresh_bake(project: Path):
     run_nox(project, "-s", "lint")
 
 
+def test_without_notebooks_or_docs_lab_and_docs_say_so_in_one_line(project: Path):
+    """A default bake of the none preset: notebooks=auto means no Jupyter, docs=none."""
+    assert not (project / ".venv" / "share" / "jupyter").exists()  # no kernel registered
+    lab = run_nox(project, "-s", "lab", check=False)
+    assert lab.returncode != 0
+    assert lab.stdout.splitlines()[-1].startswith(
+        "nox > Session lab aborted: JupyterLab is not in .venv: add jupyterlab and ipykernel "
+        "to requirements-dev.in"
+    )
+    docs = run_nox(project, "-s", "docs", check=False)
+    assert docs.returncode != 0
+    assert docs.stdout.splitlines()[-1].startswith(
+        "nox > Session docs aborted: mkdocs.yml not found: this project has no documentation"
+    )
+    assert "installing requirements-dev.txt" not in docs.stdout  # refused before installing
+
+
 def test_tests_run_on_every_python_of_the_matrix(project: Path):
     result = run_nox(project, "-s", "tests", env=nox_env(CI="1"))
     output = result.stdout

@@ -30,7 +30,15 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from envlock import EnvlockError
+from envlock import (
+    EnvlockError,
+    backends,
+    coverage_report,
+    docs_site,
+    kernel,
+    lock_commit,
+    pyenv_matrix,
+)
 from envlock.checks import Check, render_table, summary_json
 from envlock.context import Context, Extensions
 from envlock.dev_install import install_dev_lock
@@ -63,6 +71,8 @@ try:
     PROJECT = load_project(ROOT)
 except EnvlockError as error:
     sys.exit(f"noxfile: {error}")
+# pyenv's shims answer for PYENV_VERSION when it is set: name the whole matrix there.
+os.environ.update(pyenv_matrix.nox_environment(PROJECT.matrix, os.environ))
 
 SessionFunction = Callable[[nox.Session], None]
 
@@ -93,6 +103,19 @@ def context(session: nox.Session) -> Context:
     return Context(run=run, log=session.log, uv=uv, extensions=extensions)
 
 
+def after_env_change(session: nox.Session, ctx: Context) -> None:
+    """Register the environment's Jupyter kernel; say which locks still need a commit."""
+    backend = backends.for_project(PROJECT, ctx)
+    env = backend.env_dir
+    display_name = f"{PROJECT.distribution} ({env.name})"
+    for line in (
+        kernel.register_kernel(ROOT, backend.python(env), display_name),
+        lock_commit.commit_line(ROOT),
+    ):
+        if line:
+            session.log(line)
+
+
 def sync_session_venv(session: nox.Session, python: str) -> None:
     """Sync the session's own venv to the dev lock of its Python (locking first if none)."""
     venv_python = env_executable(Path(session.virtualenv.location), "python")
@@ -103,8 +126,10 @@ def sync_session_venv(session: nox.Session, python: str) -> None:
 @user_errors
 def setup(session: nox.Session) -> None:
     """Create the environment (.venv or .conda) and install the locked dependencies."""
-    for line in set_up(PROJECT, context(session)):
+    ctx = context(session)
+    for line in set_up(PROJECT, ctx):
         session.log(line)
+    after_env_change(session, ctx)
 
 
 @nox.session(venv_backend="none", default=False)
@@ -116,21 +141,30 @@ def lock(session: nox.Session) -> None:
         session.log(f"wrote {path.name}")
     if not changed:
         session.log("every lock was already up to date: nothing changed")
+    if line := lock_commit.commit_line(ROOT):
+        session.log(line)
 
 
 @nox.session(python=list(PROJECT.matrix))
 @user_errors
 def tests(session: nox.Session) -> None:
-    """Run the tests with the locked dependencies on each Python of the matrix."""
+    """Run the tests with the locked dependencies on each Python of the matrix, with coverage."""
+    if notice := pyenv_matrix.missing_notice(PROJECT.matrix):
+        session.warn(notice)
     sync_session_venv(session, str(session.python))
-    session.run("python", "-m", "pytest", *session.posargs)
+    coverage_env = coverage_report.run_environment(str(session.python))
+    session.run(
+        "python", "-m", "coverage", "run", "-m", "pytest", *session.posargs, env=coverage_env
+    )
 
 
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def rebuild(session: nox.Session) -> None:
     """Rebuild the environment from scratch beside the old one; prove it matches the lock."""
-    rebuild_environment(PROJECT, context(session), session.posargs)
+    ctx = context(session)
+    rebuild_environment(PROJECT, ctx, session.posargs)
+    after_env_change(session, ctx)
 
 
 @nox.session(venv_backend="none", default=False)
@@ -138,6 +172,7 @@ def rebuild(session: nox.Session) -> None:
 def doctor(session: nox.Session) -> None:
     """Check the environment's isolation and the project's secrets (-- --json for CI)."""
     ok, checks = diagnose(PROJECT, context(session))
+    checks += lock_commit.doctor_checks(ROOT)  # a warning row: it does not fail the check
     if "--json" in session.posargs:
         print(json.dumps(summary_json(checks), indent=2))
     else:
@@ -174,6 +209,61 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session(python=PROJECT.python, default=False)
+@user_errors
+def fmt(session: nox.Session) -> None:
+    """Format the code: ruff check --fix (what it can fix), then ruff format."""
+    sync_session_venv(session, PROJECT.python)
+    session.run("ruff", "check", "--fix-only", ".")
+    session.run("ruff", "format", ".")
+
+
+@nox.session(python=PROJECT.python, default=False)
+@user_errors
+def coverage(session: nox.Session) -> None:
+    """Combine the coverage of every Python's tests; report it (fail_under in pyproject.toml)."""
+    sync_session_venv(session, PROJECT.python)
+    coverage_report.data_files(ROOT)
+    session.run("coverage", "combine", "--keep", "--quiet")  # a fresh .coverage
+    # Reports combine again on their own (--keep-combined leaves each Python's data file);
+    # the files are written whatever the total, and the table last checks fail_under.
+    report = ["--keep-combined", "--fail-under=0", "--quiet"]
+    session.run("coverage", "xml", *report)
+    session.run("coverage", "html", *report)
+    session.run("coverage", "report", "--keep-combined")
+
+
+@nox.session(venv_backend="none", default=False)
+@user_errors
+def pythons(session: nox.Session) -> None:
+    """List the matrix's Pythons and what pyenv has (-- --install installs the missing ones)."""
+    status = pyenv_matrix.matrix_status(PROJECT.matrix)
+    session.log("pythons:\n" + render_table(pyenv_matrix.status_checks(status)))
+    if "--install" in session.posargs:
+        for line in pyenv_matrix.install_missing(status):
+            session.log(line)
+
+
+@nox.session(python=PROJECT.python, default=False)
+@user_errors
+def docs(session: nox.Session) -> None:
+    """Build the documentation into site/ with mkdocs (offline, --strict)."""
+    argv = docs_site.build_argv(ROOT)
+    sync_session_venv(session, PROJECT.python)
+    session.run(*argv)
+
+
+@nox.session(venv_backend="none", default=False)
+@user_errors
+def lab(session: nox.Session) -> None:
+    """Start JupyterLab from the project's environment, with its kernel (-- args go to it)."""
+    ctx = context(session)
+    backend = backends.for_project(PROJECT, ctx)
+    argv = kernel.lab_argv(backend.env_dir, backend.python(backend.env_dir), session.posargs)
+    after_env_change(session, ctx)
+    session.run(*argv, external=True)
 
 
 if __name__ == "__main__":

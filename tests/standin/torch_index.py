@@ -3,6 +3,9 @@ test machines). It serves, on 127.0.0.1, a PEP 503 "simple" index with one proje
 ``torch``, holding one wheel whose version carries the ``+cpu`` local label as the real
 CPU builds do. The wheel is pure Python and empty: it is only there to be resolved,
 hash-pinned and installed, never imported for its code.
+
+``index_real_wheel`` serves a real CPU build instead, for the tests that run a model: the
+one the machine's own pip configuration can provide (``real_cpu_wheel``), if any.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import os
+import subprocess
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -48,7 +53,35 @@ def build_index(root: Path, name: str, version: str) -> Path:
     """``root/simple/<name>/`` with the wheel and its index page (hash in the link)."""
     project = root / "simple" / name
     project.mkdir(parents=True)
-    wheel = build_wheel(project, name, version)
+    return write_pages(root, name, build_wheel(project, name, version))
+
+
+def index_real_wheel(root: Path, python: Path, requirement: str) -> Path | None:
+    """``root/simple/<name>/`` serving the real wheel of ``requirement`` (such as
+    ``torch==2.13.0+cpu``) that this machine's pip gets with its own configuration
+    (find-links, local indexes); None when it cannot get one."""
+    name = requirement.split("==")[0]
+    project = root / "simple" / name
+    project.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "PIP_CONFIG_FILE"}
+    result = subprocess.run(
+        [
+            *(str(python), "-m", "pip", "download", requirement, "--no-deps"),
+            *("--only-binary=:all:", "--quiet", "--dest", str(project)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wheels = sorted(project.glob("*.whl"))
+    if result.returncode != 0 or len(wheels) != 1:
+        return None
+    return write_pages(root, name, wheels[0])
+
+
+def write_pages(root: Path, name: str, wheel: Path) -> Path:
+    project = root / "simple" / name
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     (project / "index.html").write_text(
         f'<html><body><a href="{wheel.name}#sha256={digest}">{wheel.name}</a></body></html>\n'

@@ -1,0 +1,89 @@
+"""Lock files that git does not have yet: the line after `setup` and `lock`, and doctor's row.
+
+CI's `rebuild` job, and everyone who clones the project, install from the committed
+locks; a lock that exists only here reproduces nothing. Nothing is staged or committed
+for the user: the line says what to commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+
+from envlock.checks import Check
+
+__all__ = ["Advice", "commit_line", "doctor_checks", "uncommitted"]
+
+PATTERNS = ("requirements*.txt", "conda-lock.yml")
+CHECK = "locks committed"
+
+
+def lock_files(root: Path) -> list[str]:
+    return sorted({p.name for pattern in PATTERNS for p in root.glob(pattern) if p.is_file()})
+
+
+def uncommitted(root: Path) -> list[str] | None:
+    """The lock files that are new or changed since the last commit; None without git (or
+    outside a repository)."""
+    names = lock_files(root)
+    if shutil.which("git") is None:
+        return None
+    inside = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return None
+    if not names:
+        return []
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", *names],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if status.returncode != 0:
+        return None
+    changed = {line[3:].strip().strip('"') for line in status.stdout.splitlines() if line}
+    return [name for name in names if name in changed]
+
+
+def describe(names: list[str]) -> str:
+    listed = " ".join(names)
+    verb = "is" if len(names) == 1 else "are"
+    return (
+        f"{', '.join(names)} {verb} new or changed and not committed: commit "
+        f"{'it' if len(names) == 1 else 'them'} (`git add {listed}`, then `git commit`), "
+        "since CI's rebuild job and every clone install from the committed locks"
+    )
+
+
+def commit_line(root: Path) -> str | None:
+    """One line naming the locks to commit, or None when there is nothing to say."""
+    names = uncommitted(root)
+    return describe(names) if names else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Advice(Check):
+    """A row that never fails the check (``ok``) but, with a detail, says "warning"."""
+
+    ok: bool = True
+
+    @property
+    def result(self) -> str:
+        return "warning" if self.detail else "ok"
+
+
+def doctor_checks(root: Path) -> list[Check]:
+    """doctor's row: ``warning`` while a lock is not committed; no row without git."""
+    names = uncommitted(root)
+    if names is None:
+        return []
+    return [Advice(CHECK, detail=describe(names) if names else "")]

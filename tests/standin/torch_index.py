@@ -22,14 +22,17 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+OTHER_PLATFORMS = ("macosx_11_0_arm64", "macosx_10_9_x86_64", "win_amd64")
+
 
 def record_line(name: str, data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{name},sha256={digest},{len(data)}"
 
 
-def build_wheel(folder: Path, name: str, version: str) -> Path:
-    """A minimal valid wheel (METADATA, WHEEL, RECORD and an empty package)."""
+def build_wheel(folder: Path, name: str, version: str, platform: str = "any") -> Path:
+    """A minimal valid wheel (METADATA, WHEEL, RECORD and an empty package), for
+    ``platform`` (a wheel platform tag such as ``win_amd64``; ``any`` by default)."""
     dist_info = f"{name}-{version}.dist-info"
     files = {
         f"{name}/__init__.py": b'"""Stand-in: an empty package."""\n',
@@ -37,12 +40,12 @@ def build_wheel(folder: Path, name: str, version: str) -> Path:
             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
         ),
         f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: standin\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            f"Wheel-Version: 1.0\nGenerator: standin\nRoot-Is-Purelib: true\nTag: py3-none-{platform}\n".encode()
         ),
     }
     record = [record_line(path, data) for path, data in files.items()]
     files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
-    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    wheel = folder / f"{name}-{version}-py3-none-{platform}.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         for path, data in files.items():
             archive.writestr(path, data)
@@ -77,15 +80,21 @@ def index_real_wheel(root: Path, python: Path, requirement: str) -> Path | None:
     wheels = sorted(project.glob("*.whl"))
     if result.returncode != 0 or len(wheels) != 1:
         return None
-    return write_pages(root, name, wheels[0])
+    # PyTorch's CPU index also has macOS and Windows builds of each release; the
+    # universal lock's wheel check asks for them. Empty stand-ins take their place here.
+    version = requirement.split("==")[1]
+    others = [build_wheel(project, name, version, tag) for tag in OTHER_PLATFORMS]
+    return write_pages(root, name, wheels[0], *others)
 
 
-def write_pages(root: Path, name: str, wheel: Path) -> Path:
+def write_pages(root: Path, name: str, wheel: Path, *more: Path) -> Path:
+    """The index pages of ``name`` listing ``wheel`` (and ``more``); returns ``wheel``."""
     project = root / "simple" / name
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    (project / "index.html").write_text(
-        f'<html><body><a href="{wheel.name}#sha256={digest}">{wheel.name}</a></body></html>\n'
+    links = "".join(
+        f'<a href="{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a>'
+        for w in (wheel, *more)
     )
+    (project / "index.html").write_text(f"<html><body>{links}</body></html>\n")
     (root / "simple" / "index.html").write_text(
         f'<html><body><a href="{name}/">{name}</a></body></html>\n'
     )

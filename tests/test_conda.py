@@ -259,15 +259,21 @@ def use_conda_cli(project: Path, solver: str = "") -> Path:
 @pytest.fixture
 def conda_project(tmp_path: Path) -> Path:
     """A conda bake for this test machine's Python on conda-lock's command line (the
-    stand-in solver), with the fixture as its lock."""
+    stand-in solver), with the fixture as its lock. The sessions trust a lock only with
+    its whole set, so the pip locks are written too, empty: only `tests` and `lint` would
+    install them, and these tests run neither."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     project = use_conda_cli(
         bake(tmp_path / "out", env_manager="conda", python_version=python, python_versions=python)
     )
     settings = load_project(project)
     target = conda_lock_target(settings)
-    body = (FIXTURES / "conda-lock.yml").read_text()
-    target.output.write_text(locks.render_lock(settings, target, body))
+    members = [*locks.lock_targets(settings), target]
+    bodies = {m.output.relative_to(project).as_posix(): "" for m in members}
+    bodies[target.output.name] = (FIXTURES / "conda-lock.yml").read_text()
+    for member in members:
+        body = bodies[member.output.relative_to(project).as_posix()]
+        member.output.write_text(locks.render_lock(settings, member, body, lock_set=bodies))
     return project
 
 

@@ -119,7 +119,8 @@ def test_network_failure_during_setup_keeps_the_env(tmp_path: Path, marked: Path
         for name, content in locks_before.items():
             (marked / name).write_bytes(content)
     assert result.returncode != 0
-    assert re.search(r"`uv pip sync` could not reach 127\.0\.0\.1:\d+ for http", result.stdout)
+    through = r"`uv pip sync` could not reach \S+ through the proxy 127\.0\.0\.1:\d+ for http"
+    assert re.search(through, result.stdout), result.stdout
     assert ".venv was left as it was" in result.stdout
     assert (marked / ".venv" / "old-env-marker").exists()
     assert venv_works(marked)
@@ -131,7 +132,7 @@ def test_network_failure_during_rebuild_keeps_the_env(tmp_path: Path, marked: Pa
     result = run_nox(marked, "-s", "rebuild", env=index_env(tmp_path, url), check=False)
     assert result.returncode != 0
     line = next(line for line in result.stdout.splitlines() if "aborted" in line)
-    assert "`uv pip sync` could not reach 127.0.0.1:" in line
+    assert re.search(r"`uv pip sync` could not reach \S+ through the proxy 127\.0\.0\.1:", line)
     assert ".venv was left as it was" in line
     assert (marked / ".venv" / "old-env-marker").exists()
     assert venv_works(marked)
@@ -242,20 +243,40 @@ def test_a_file_that_does_not_match_its_hash_is_refused(tmp_path: Path, marked: 
     of the file the index serves: what a tampered wheel or a tampered lock looks like."""
     settings = load_project(marked)
     target = locks.lock_targets(settings)[0]
-    original = target.output.read_text()
-    _, body = locks.split_lock(original)
+    _, body = locks.split_lock(target.output.read_text())
     tampered = re.sub(
         r"(python-dotenv==\S+ \\\n(?:\s+--hash=sha256:[0-9a-f]{64} ?\\?\n?)+)",
         lambda m: re.sub(r"[0-9a-f]{64}", "f" * 64, m.group(1)),
         body,
     )
     assert tampered != body
-    target.output.write_text(locks.render_lock(settings, target, tampered))
+    # Every member of the lock set is written again around the tampered body, as a lock
+    # run would write them: each header's digests agree with the files.
+    members = locks.lock_targets(settings)
+    originals = {t.output: t.output.read_text() for t in members}
+    bodies = {
+        t.output.relative_to(marked).as_posix(): locks.split_lock(originals[t.output])[1]
+        for t in members
+    }
+    bodies[target.output.relative_to(marked).as_posix()] = tampered
+    for member in members:
+        header, member_body = locks.split_lock(originals[member.output])
+        assert header is not None
+        member.output.write_text(
+            locks.render_lock(
+                settings,
+                member,
+                tampered if member.output == target.output else member_body,
+                inputs=header.inputs,
+                lock_set=bodies,
+            )
+        )
     try:
         cache = tmp_path / "empty-uv-cache"
         result = run_nox(marked, "-s", "rebuild", env=nox_env(UV_CACHE_DIR=str(cache)), check=False)
     finally:
-        target.output.write_text(original)
+        for path, text in originals.items():
+            path.write_text(text)
     assert result.returncode != 0
     assert "refused a file whose hash is not the one in the lock" in result.stdout
     assert (marked / ".venv" / "old-env-marker").exists()

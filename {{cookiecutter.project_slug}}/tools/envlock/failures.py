@@ -71,6 +71,7 @@ class Context:
     inputs: Inputs | None = None
     matrix: tuple[str, ...] = ()
     extra_index_urls: tuple[str, ...] = ()
+    proxy: str = ""  # host[:port] of the proxy every request went through, if any
 
 
 def failed_address(output: str) -> tuple[str, str] | None:
@@ -126,6 +127,12 @@ def network(name: str, output: str, context: Context) -> str | None:
         )
     host, url = found
     fetching = f" for {url}" if url else ""
+    if context.proxy and host != context.proxy:
+        return (
+            f"`{name}` could not reach {host} through the proxy {context.proxy}{fetching}"
+            f"{named_by(host, url, context)}: check the network connection and the proxy "
+            "settings (HTTPS_PROXY)"
+        )
     return (
         f"`{name}` could not reach {host}{fetching}{named_by(host, url, context)}: check the "
         "network connection and that address"

@@ -6,12 +6,15 @@ line for an OS error (a full disk, a read-only folder) and for an interruption."
 from __future__ import annotations
 
 import collections
+import dataclasses
 import errno
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from envlock import EnvlockError, failures
 
@@ -69,6 +72,7 @@ def explain_failure(
     """One line saying why a command failed, from what it printed: what ``failures``
     tells (a hash, the network, the inputs), else what the file system said."""
     name = command_name(argv)
+    context = dataclasses.replace(context or failures.Context(), proxy=_proxy())
     told = failures.explain(name, returncode, output, context)
     if told != failures.generic(name, returncode):
         return told
@@ -77,6 +81,15 @@ def explain_failure(
         if sign in text:
             return f"`{name}` failed because {meaning}, then run this again"
     return told
+
+
+def _proxy() -> str:
+    """The proxy the commands' requests go through (``HTTPS_PROXY`` and its kin)."""
+    for key in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY"):
+        value = os.environ.get(key, "")
+        if value:
+            return urlsplit(value if "://" in value else f"http://{value}").netloc
+    return ""
 
 
 def run_captured(argv: list[str], env: Mapping[str, str] | None = None) -> tuple[int, str]:

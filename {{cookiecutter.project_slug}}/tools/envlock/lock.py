@@ -98,7 +98,10 @@ def _check_wheels(
     """Refuse locks with a pin that has no wheel for some Python of the matrix (or, for
     a universal lock, some platform) while it has one elsewhere: see ``wheels``."""
     indexes = engines.index_args(project.extra_index_urls)
-    env = engines.uv_env(os.environ)
+    # uv's `macos` target means macOS 13 unless told otherwise; wheels that need a newer
+    # macOS (torchvision's are for 14) would count as missing. 14 is the oldest macOS
+    # its maker still supports.
+    env = {**engines.uv_env(os.environ), "MACOSX_DEPLOYMENT_TARGET": wheels.MACOS_TARGET}
     for item in compiled:
         target = item.target
         matrix: tuple[str, ...]

@@ -27,9 +27,11 @@ from packaging.utils import canonicalize_name
 
 from envlock import EnvlockError
 
-__all__ = ["PLATFORMS", "Gap", "check_argv", "check_lock", "describe", "find_gaps"]
+__all__ = ["MACOS_TARGET", "PLATFORMS", "Gap", "check_argv", "check_lock", "describe", "find_gaps"]
 
 PLATFORMS = ("linux", "macos", "windows")
+# The macOS a lock is checked for (MACOSX_DEPLOYMENT_TARGET of the wheel check).
+MACOS_TARGET = "14.0"
 WORKERS = 4
 NO_WHEEL = re.compile(
     r"Because (?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+) has no (?:usable )?wheels"

@@ -246,13 +246,13 @@ def pythons(session: nox.Session) -> None:
             session.log(line)
 
 
-@nox.session(python=PROJECT.python, default=False)
+@nox.session(venv_backend="none", default=False)
 @user_errors
 def docs(session: nox.Session) -> None:
-    """Build the documentation into site/ with mkdocs (offline, --strict)."""
-    argv = docs_site.build_argv(ROOT)
-    sync_session_venv(session, PROJECT.python)
-    session.run(*argv)
+    """Build the documentation into site/ with the environment's mkdocs (offline, --strict)."""
+    backend = backends.for_project(PROJECT, context(session))
+    argv = docs_site.build_argv(ROOT, backend.env_dir, backend.python(backend.env_dir))
+    session.run(*argv, external=True)
 
 
 @nox.session(venv_backend="none", default=False)

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from envlock import EnvlockError
+from envlock.env_imports import has_module
 from envlock.settings import load_project
 
 __all__ = ["kernel_name", "lab_argv", "register_kernel"]
@@ -73,21 +74,6 @@ def register_kernel(project_root: Path, env_python: Path, display_name: str) -> 
         f"Jupyter kernel {display_name!r} registered in the environment: `nox -s lab` "
         "(or jupyter lab started from the environment) offers it"
     )
-
-
-def has_module(env_python: Path, module: str) -> bool:
-    """Whether the environment of ``env_python`` can import ``module`` (without importing)."""
-    result = subprocess.run(
-        [
-            str(env_python),
-            "-I",
-            "-c",
-            f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)",
-        ],
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0
 
 
 def lab_argv(env_dir: Path, python: Path, args: list[str]) -> list[str]:

@@ -30,7 +30,10 @@ def install_locked(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the template's tests: unit tests, bakes, and real sessions in baked projects."""
     install_locked(session)
-    session.run("python", "-m", "pytest", *session.posargs)
+    # One test file per worker keeps each file's shared bakes in one process; most of the
+    # time goes to waiting on installs and sessions, so two workers use two cores well.
+    # `-- -n 0` runs in this process (for a debugger); later options win.
+    session.run("python", "-m", "pytest", "-n", "2", "--dist", "loadfile", *session.posargs)
 
 
 @nox.session

@@ -7,8 +7,9 @@ this file as a hook (only pre_gen_project and post_gen_project are hooks); it is
 rendered with Jinja either, so the Jinja markers below are plain strings.
 
 What a check needs from the template is read from the template itself: the fixed choices
-(``_choices`` in cookiecutter.json, including the supported Pythons) and the names of
-every package the project's locks can hold (tools/envlock/names.json of the project).
+(``_choices`` in cookiecutter.json), the supported Pythons (tools/envlock/supported.json
+of the project, which `nox -s matrix` reads too) and the names of every package the
+project's locks can hold (tools/envlock/names.json of the project).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 PROJECT_FOLDER = "{" + "{cookiecutter.project_slug}" + "}"
 NAMES_FILE = Path(PROJECT_FOLDER) / "tools" / "envlock" / "names.json"
+SUPPORTED_FILE = Path(PROJECT_FOLDER) / "tools" / "envlock" / "supported.json"
 
 # A file system takes 255 bytes per name, Windows 260 characters per path: the slug and
 # the package name are folder names and parts of longer names inside .venv
@@ -88,7 +90,7 @@ def canonical(name: str) -> str:
 
 
 def load_template(template: Path) -> TemplateData:
-    """The choices of cookiecutter.json and every name in the project's names.json."""
+    """The choices (cookiecutter.json, supported.json) and every name in names.json."""
     config = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
     names = json.loads((template / NAMES_FILE).read_text(encoding="utf-8"))
     taken: dict[str, str] = {}
@@ -101,7 +103,9 @@ def load_template(template: Path) -> TemplateData:
             taken.setdefault(canonical(distribution), f"the distribution {distribution}")
     for conda_name, pypi_name in names["conda"].items():
         taken.setdefault(canonical(conda_name), f"the conda package {conda_name} ({pypi_name})")
-    return TemplateData(choices=config["_choices"], defaults=config, taken=taken)
+    supported = json.loads((template / SUPPORTED_FILE).read_text(encoding="utf-8"))
+    choices = {"python_version": supported["pythons"], **config["_choices"]}
+    return TemplateData(choices=choices, defaults=config, taken=taken)
 
 
 def example_for(key: str, data: TemplateData) -> str:

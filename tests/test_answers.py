@@ -175,10 +175,11 @@ def test_a_long_project_name_gets_a_slug_within_the_limit(tmp_path: Path):
 
 
 def test_the_choices_have_one_source():
-    """cookiecutter.json's _choices feed the checks; each prompt and the README's prompt
-    table list exactly those values."""
+    """cookiecutter.json's _choices and the project's supported.json feed the checks; each
+    prompt and the README's prompt table list exactly those values."""
     readme = (TEMPLATE / "README.md").read_text()
-    for key, allowed in CONFIG["_choices"].items():
+    assert "python_version" not in CONFIG["_choices"]  # supported.json holds them
+    for key, allowed in DATA.choices.items():
         prompt = CONFIG["__prompts__"][key]
         # Choices are lower-case words, Python versions and SPDX names (Apache-2.0).
         word = r"\d+\.\d+|[a-z][a-z-]*[a-z0-9]|[A-Z][A-Za-z0-9.-]*[A-Za-z0-9]"
@@ -188,7 +189,7 @@ def test_the_choices_have_one_source():
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{key}`"))
         quoted = re.findall(r"`([^`]+)`", row.split("|")[3])
         assert [word for word in quoted if word in allowed] == allowed, row
-    assert parse(CONFIG["python_versions"]) == CONFIG["_choices"]["python_version"]
+    assert parse(CONFIG["python_versions"]) == DATA.pythons
     assert f"at most {answers.NAME_MAX_LENGTH} characters" in readme
 
 
@@ -441,10 +442,10 @@ def test_an_answer_that_is_not_utf8_is_one_line_and_nothing_on_disk(tmp_path: Pa
         assert "a byte that is not UTF-8 text" in line
 
 
-@pytest.mark.parametrize("main", CONFIG["_choices"]["python_version"])
+@pytest.mark.parametrize("main", DATA.pythons)
 def test_the_rerun_command_for_a_bad_matrix_bakes_with_any_main_python(tmp_path: Path, main: str):
     """The example matrix comes from the supported Pythons, so it holds every main one."""
-    other = next(v for v in CONFIG["_choices"]["python_version"] if v != main)
+    other = next(v for v in DATA.pythons if v != main)
     result = bake_cli(tmp_path / "out", f"python_version={main}", f"python_versions={other}")
     line = assert_refused(result, "python_versions", tmp_path / "out")
     command = shlex.split(line.split("to bake again with your answers so far: ", 1)[1])

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_TEMPLATE, bake
+from conftest import PROJECT_TEMPLATE, TEMPLATE, bake
 from envlock import EnvlockError, backends, env_dirs, lockfiles, pythons, session_guard
 from envlock.backends.conda_cli import conda_lock_target
 from envlock.context import Context
-from envlock.matrix import parse_matrix, set_matrix
+from envlock.matrix import parse_request, set_matrix, supported_pythons
 from envlock.runner import run_streaming
 from envlock.settings import load_project
 from test_conda import FIXTURES, standin_env, use_conda_cli
@@ -186,11 +186,36 @@ def test_guard_seeks_to_the_start_before_locking():
 
 
 def test_matrix_is_sorted_as_versions_and_checked():
-    assert parse_matrix(["3.9,3.10", "3.13"], "3.10") == ["3.9", "3.10", "3.13"]
-    with pytest.raises(EnvlockError, match=r"include the main Python 3\.12"):
-        parse_matrix(["3.11"], "3.12")
-    with pytest.raises(EnvlockError, match=r"as X\.Y"):
-        parse_matrix(["three"], "3.12")
+    supported = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+    request = parse_request(["3.9,3.10", "3.13"], ["3.10"], "3.10", supported)
+    assert (request.matrix, request.main) == (["3.9", "3.10", "3.13"], "3.10")
+    moved = parse_request(["--main", "3.11"], ["3.10", "3.11"], "3.10", supported)
+    assert (moved.matrix, moved.main) == (["3.10", "3.11"], "3.11")
+    both = parse_request(["3.12", "3.11", "--main=3.12"], ["3.10"], "3.10", supported)
+    assert (both.matrix, both.main) == (["3.11", "3.12"], "3.12")
+    refusals = {
+        r"include the main Python 3\.12: add it, or choose another main one": (["3.11"], "3.12"),
+        r"as X\.Y": (["three"], "3.12"),
+        r"Python 3\.8 is not one the project's tools are made for: choose from 3\.9, ": (
+            ["3.8", "3.12"],
+            "3.12",
+        ),
+        r"Python 3\.99 is not one": (["--main", "3.99"], "3.12"),
+        r"--main X\.Y": (["3.12", "--main"], "3.12"),
+        r"--pythons is not an option of this session": (["--pythons", "3.12"], "3.12"),
+        r"listed twice": (["3.12", "3.12"], "3.12"),
+    }
+    for pattern, (words, main) in refusals.items():
+        with pytest.raises(EnvlockError, match=pattern) as refused:
+            parse_request(words, ["3.12"], main, supported)
+        assert "\n" not in str(refused.value)
+
+
+def test_the_matrix_session_takes_the_pythons_the_bake_offers():
+    config = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    offered = config["python_versions"].replace(",", " ").split()  # the default: all of them
+    assert supported_pythons() == offered
+    assert "python_version" not in config["_choices"]  # the bake reads supported.json
 
 
 def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
@@ -213,6 +238,36 @@ def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
     for name in ("pyproject.toml", ".python-version", ".github/workflows/ci.yml"):
         assert (project / name).read_text() == (fresh / name).read_text(), name
     assert set_matrix(load_project(project), ["3.11", "3.12", "3.13"]) == []
+
+
+@pytest.mark.parametrize("env_manager", ["venv", "conda"])
+def test_matrix_moves_the_main_python_as_a_bake_with_it_would_have(
+    tmp_path: Path, env_manager: str
+):
+    files = ["pyproject.toml", ".python-version", ".github/workflows/ci.yml"]
+    files += ["environment.yml"] if env_manager == "conda" else []
+    answers = {"python_versions": "3.11, 3.12", "env_manager": env_manager}
+    project = bake(tmp_path / "out", python_version="3.12", **answers)
+    before = {name: (project / name).read_text() for name in files}
+    with pytest.raises(EnvlockError, match=r"Python 3\.9 is not one"):
+        set_matrix(load_project(project), ["3.9", "3.12"])
+    if env_manager == "conda":  # a hand-edited python line: refused, and nothing written
+        edited_yml = before["environment.yml"].replace("- python=3.12", "- python>=3.12")
+        (project / "environment.yml").write_text(edited_yml)
+        with pytest.raises(EnvlockError, match=r"environment.yml has no line .* edit it by hand"):
+            set_matrix(load_project(project), ["--main", "3.11"])
+        after = {name: (project / name).read_text() for name in files}
+        assert after == {**before, "environment.yml": edited_yml}
+        (project / "environment.yml").write_text(before["environment.yml"])
+
+    changed = set_matrix(load_project(project), ["3.11", "3.13", "--main", "3.13"])
+    assert {p.relative_to(project).as_posix() for p in changed} == set(files)
+    fresh = bake(
+        tmp_path / "fresh", python_version="3.13", **{**answers, "python_versions": "3.11, 3.13"}
+    )
+    for name in files:
+        assert (project / name).read_text() == (fresh / name).read_text(), name
+    assert load_project(project).python == "3.13"
 
 
 # --- a broken .venv/bin/python: one line, never a traceback ----------------------------

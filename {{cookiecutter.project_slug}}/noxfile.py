@@ -191,7 +191,7 @@ def hooks(session: nox.Session) -> None:
 @nox.session(venv_backend="none", default=False)
 @user_errors
 def matrix(session: nox.Session) -> None:
-    """Change the Pythons of the matrix in every file that lists them (-- 3.11 3.12 ...)."""
+    """Change the matrix (-- 3.11 3.12 ...) or main Python (-- --main 3.12) everywhere."""
     changed = set_matrix(PROJECT, session.posargs)
     for path in changed:
         session.log(f"updated {path.relative_to(ROOT).as_posix()}")

@@ -130,7 +130,13 @@ class Backend(Protocol):
         ...
 
 
-def compare_with_lock(backend: Backend, project: Project, env: Path) -> Comparison:
+class ListsPackages(Protocol):
+    """The one method of ``Backend`` that ``compare_with_lock`` needs."""
+
+    def packages(self, env: Path) -> Packages: ...
+
+
+def compare_with_lock(backend: ListsPackages, project: Project, env: Path) -> Comparison:
     """How the environment at ``env`` differs from the backend's lock."""
     found = backend.packages(env)
     return compare(found.locked, found.installed, ignore={project.distribution})

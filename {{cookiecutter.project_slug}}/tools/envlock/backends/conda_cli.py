@@ -1,26 +1,22 @@
 """The conda backend through conda-lock's command line: ``.conda`` made by micromamba,
 mamba or conda (the first on PATH, or ``conda-solver``) from conda-lock.yml.
 
-A conda prefix records its own path inside its files, so it cannot be renamed: a
-verified build is made again at the real path (from the package cache), with the old
-prefix kept aside until that has worked.
+How a prefix is put in place (it cannot be moved) is ``conda_prefix``'s, shared with
+the rattler backend.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
-from envlock import EnvlockError, env_dirs
+from envlock import EnvlockError
 from envlock import conda_lock_cli as cli
-from envlock.backends import Packages, compare_with_lock
-from envlock.backends.venv import install_project
+from envlock.backends import Packages
+from envlock.backends.conda_prefix import CondaPrefixBackend
 from envlock.checks import Check
 from envlock.context import Context, tool_python
-from envlock.env_dirs import EnvState
-from envlock.layout import env_executable
 from envlock.lock_set import Compiled, LockCommand, compile_body
 from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
@@ -45,12 +41,11 @@ def conda_lock_target(project: Project) -> LockTarget:
     )
 
 
-class CondaCliBackend:
+class CondaCliBackend(CondaPrefixBackend):
     """A conda prefix at ``.conda`` (see the module's docstring)."""
 
     def __init__(self, project: Project, ctx: Context) -> None:
-        self.project = project
-        self.ctx = ctx
+        super().__init__(project, ctx)
         self._solver: cli.Solver | None = None
 
     @property
@@ -68,15 +63,8 @@ class CondaCliBackend:
         return [str(python), "-m", "conda_lock"]
 
     @property
-    def env_dir(self) -> Path:
-        return self.project.conda_prefix
-
-    @property
     def main_lock(self) -> LockTarget:
         return conda_lock_target(self.project)
-
-    def own_lock_targets(self) -> list[LockTarget]:
-        return [self.main_lock]
 
     def check_can_lock(self) -> None:
         _ = self.solver
@@ -94,32 +82,13 @@ class CondaCliBackend:
         )
         return [compile_body(self.project, self.ctx, self.main_lock, argv_for, not fresh)]
 
-    def python(self, env: Path) -> Path:
-        return env_executable(env, "python")
-
-    def build(self, env: Path) -> None:
-        if env.exists():
-            shutil.rmtree(env)
+    def create(self, env: Path) -> None:
         lock = self.project.conda_lock
         install = cli.install_argv(self.conda_lock(), self.solver, env, lock)
         self.ctx.timed(
             f"creating {env.name} from {lock.name} with {self.solver.kind}",
             lambda: self.ctx.run(install, dict(os.environ)),
         )
-        install_project(self.project, self.ctx, self.python(env))
-
-    def bring_to_lock(self, state: EnvState) -> None:
-        env_dirs.replace_in_place(env_dirs.place(self.env_dir), self.build, state)
-
-    def put_in_place(self, staging: Path, state: EnvState) -> None:
-        env_dirs.discard(staging)
-        env_dirs.replace_in_place(env_dirs.place(self.env_dir), self.build, state)
-        comparison = compare_with_lock(self, self.project, self.env_dir)
-        if not comparison.matches:
-            raise EnvlockError(
-                f"{self.env_dir.name} differs from {self.project.conda_lock.name} after "
-                f"the swap: {'; '.join(comparison.problems())}"
-            )
 
     def packages(self, env: Path) -> Packages:
         listed = query_json(cli.list_argv(self.solver, env))

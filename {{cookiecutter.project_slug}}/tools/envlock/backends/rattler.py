@@ -9,27 +9,23 @@ mamba or micromamba through it) can read and install it too. Packages are downlo
 into ``.nox/rattler-cache`` and copied from there into the prefix (each cached file
 checked against its package's hash first).
 
-A conda prefix records its own path in its files, so it is never renamed: a verified
-build is made again at the real path from the package cache (no download), with the old
-prefix kept aside until that has worked.
+How a prefix is put in place (it cannot be moved) is ``conda_prefix``'s, shared with
+the conda-lock backend.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from envlock import EnvlockError, env_dirs, lockfiles
-from envlock.backends import Packages, compare_with_lock
-from envlock.backends.venv import install_project
+from envlock import EnvlockError, lockfiles
+from envlock.backends import Packages
+from envlock.backends.conda_prefix import CondaPrefixBackend
 from envlock.checks import Check
-from envlock.context import Context, tool_python
-from envlock.env_dirs import EnvState
-from envlock.layout import env_executable
+from envlock.context import tool_python
 from envlock.lock_set import Compiled, scratch_path
 from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
@@ -95,12 +91,8 @@ def changed_detail(changed: list[object], env: Path) -> str:
     )
 
 
-class RattlerBackend:
+class RattlerBackend(CondaPrefixBackend):
     """A conda prefix at ``.conda`` made by py-rattler (see the module's docstring)."""
-
-    def __init__(self, project: Project, ctx: Context) -> None:
-        self.project = project
-        self.ctx = ctx
 
     # --- the rattler tool environment ---------------------------------------------------
 
@@ -143,15 +135,8 @@ class RattlerBackend:
     # --- Backend ---------------------------------------------------------------------------
 
     @property
-    def env_dir(self) -> Path:
-        return self.project.conda_prefix
-
-    @property
     def main_lock(self) -> LockTarget:
         return rattler_lock_target(self.project)
-
-    def own_lock_targets(self) -> list[LockTarget]:
-        return [self.main_lock]
 
     def check_can_lock(self) -> None:
         if not self.project.environment.exists():
@@ -186,12 +171,7 @@ class RattlerBackend:
             raise
         return [Compiled(target, body.replace(scratch.name, target.output.name), inputs, scratch)]
 
-    def python(self, env: Path) -> Path:
-        return env_executable(env, "python")
-
-    def build(self, env: Path) -> None:
-        if env.exists():
-            shutil.rmtree(env)
+    def create(self, env: Path) -> None:
         lock = self.project.conda_lock
         name = self.env_dir.name  # the name the user knows, also when it is a link
         self.ctx.timed(
@@ -204,20 +184,6 @@ class RattlerBackend:
                 name=name,
             ),
         )
-        install_project(self.project, self.ctx, self.python(env))
-
-    def bring_to_lock(self, state: EnvState) -> None:
-        env_dirs.replace_in_place(env_dirs.place(self.env_dir), self.build, state)
-
-    def put_in_place(self, staging: Path, state: EnvState) -> None:
-        env_dirs.discard(staging)
-        env_dirs.replace_in_place(env_dirs.place(self.env_dir), self.build, state)
-        comparison = compare_with_lock(self, self.project, self.env_dir)
-        if not comparison.matches:
-            raise EnvlockError(
-                f"{self.env_dir.name} differs from {self.project.conda_lock.name} after "
-                f"the swap: {'; '.join(comparison.problems())}"
-            )
 
     def packages(self, env: Path) -> Packages:
         found = self.call("packages", lockfile=str(self.project.conda_lock), prefix=str(env))

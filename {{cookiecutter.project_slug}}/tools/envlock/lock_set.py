@@ -198,8 +198,14 @@ def put_lock_set(
             "locked again"
         )
         raise fs.os_error(error, kept_as) from None
-    except KeyboardInterrupt as error:  # held off: every lock is in place
+    except KeyboardInterrupt as error:  # held off, so it comes once every lock is in place
         how = str(error) or "Ctrl-C"
+        fs.discard(staged[placed:])
+        if placed < len(staged):  # (not while the renames hold it off)
+            raise EnvlockError(
+                f"interrupted ({how}) between two renames: some locks were replaced and some "
+                "not, so the set is refused until `nox -s lock` runs again"
+            ) from None
         raise EnvlockError(
             f"interrupted ({how}) as the locks were put in place, which was let finish: the "
             f"lock files are the new set ({', '.join(sorted(p.name for p in changed))})"

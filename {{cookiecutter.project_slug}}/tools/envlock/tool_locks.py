@@ -147,10 +147,12 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
     if uv.exists() and is_synced(env, "uv"):  # every session's path: no lock, no wait
         return str(uv)
     new = env.with_name(env.name + ".new")
+    started = False
     try:
-        with taking_turns(env.with_name(env.name + ".lock")), interrupts.terminate_unwinds():
+        with interrupts.terminate_unwinds(), taking_turns(env.with_name(env.name + ".lock")):
             if uv.exists() and is_synced(env, "uv"):  # installed while this one waited
                 return str(uv)
+            started = True
             try:
                 _install_uv(new, run, installer_uv)
             except BaseException:
@@ -162,10 +164,10 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
                     shutil.rmtree(env)
                 new.rename(env)
     except KeyboardInterrupt as error:
+        removed = " (what was half installed was removed)" if started else ""
         raise EnvlockError(
-            f"{describe_fault(error)}; the pinned uv was not installed into .nox/envlock-uv "
-            "(what was half installed was removed); the environment and the locks were not "
-            "touched"
+            f"{describe_fault(error)}; the pinned uv was not installed into .nox/envlock-uv"
+            f"{removed}; the environment and the locks were not touched"
         ) from None
     except OSError as error:
         raise EnvlockError(

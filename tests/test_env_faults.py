@@ -1,8 +1,10 @@
 """Faults of the environment side, each caused for real in a real bake: installs that fail
 after a lock change, Ctrl-C, SIGTERM and SIGKILL of the whole process group at points
-found by watching the file system, a full and a read-only disk (a small tmpfs), linked
-environments, a Python that was removed, folders of the user that carry the sessions'
-names, and `.nox` deleted under a running session. Each checks that nothing was lost
+found by watching the file system (and /proc: which command runs, who waits for a
+lock), a full and a read-only disk (a small tmpfs), a folder without write permission
+(root's override of folder modes dropped), a file name too long, linked environments, a
+Python that was removed, folders of the user that carry the sessions' names, `.nox`
+deleted under a running session, and two sessions installing the pinned uv at once. Each checks that nothing was lost
 (the old environment imports the project, the locks are byte-identical, the user's files
 are there) and the one line the session ends with.
 
@@ -13,6 +15,7 @@ answers (test_faults.StalledIndex): it holds a session at a known step without a
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import re
@@ -140,6 +143,43 @@ def installing_into_staging(project: Path) -> bool:
     ).exists()
 
 
+def group_runs(process: subprocess.Popen, *words: str) -> bool:
+    """A process of the session's group (it leads its own) runs a command whose argv has
+    ``words`` (read from Linux's /proc): the step is under way, not about to begin."""
+    wanted = [word.encode() for word in words]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            group = int(stat.read_text().rsplit(")", 1)[1].split()[2])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if group == process.pid and all(word in argv for word in wanted):
+            return True
+    return False
+
+
+def waiting_for_a_flock(pid: int) -> bool:
+    """Process ``pid`` is blocked waiting for a flock another process holds (/proc/locks)."""
+    waiters = re.findall(r"-> FLOCK +ADVISORY +WRITE +(\d+) ", Path("/proc/locks").read_text())
+    return str(pid) in waiters
+
+
+def run_unprivileged(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`nox ARGS` for whom folder modes apply: run as root (as on CI), without root's
+    power to write anywhere (CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped)."""
+    argv = [sys.executable, "-m", "nox", *args]
+    if os.geteuid() == 0:
+        dropped = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+        probe = subprocess.run([*dropped, "true"], capture_output=True, text=True, check=False)
+        if probe.returncode != 0:
+            pytest.skip(f"cannot drop root's override of folder modes: {probe.stderr.strip()}")
+        argv = dropped + argv
+    return subprocess.run(
+        argv, cwd=project, env=nox_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=900, check=False,
+    )  # fmt: skip
+
+
 # --- item 1: setup after a lock change never touches .venv until the new one is whole -----
 
 
@@ -217,6 +257,85 @@ def test_scratch_files_of_a_killed_lock_are_ignored_by_git_and_cleaned_next_time
     assert not any(p.exists() for p in left) and ours.read_text() == "being written"
     assert locks_of(project) == locks
     ours.unlink()
+
+
+def test_lock_interrupted_while_compiling_says_the_locks_are_the_old_set(
+    tmp_path: Path, project: Path
+):
+    """SIGTERM, as a terminal's close or a CI timeout sends it (Ctrl-C takes the same path)."""
+    with (project / "requirements.in").open("a") as handle:
+        handle.write("six\n")  # the new set would differ from the old
+    locks = locks_of(project)
+    index = StalledIndex()
+    try:
+        process = start(project, "lock", index_env(tmp_path, index.url))
+        wait_for(process, "uv pip compile runs", lambda: group_runs(process, "pip", "compile"))
+        os.killpg(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        index.stop()
+    assert session_line(output, "lock") == (
+        "interrupted (SIGTERM) before it finished; the lock files are the old set, unchanged"
+    )
+    assert locks_of(project) == locks
+    assert list(project.glob(".*.envlock-*")) == [] and untracked(project) == []
+
+
+# --- the pinned uv: installed by one session at a time, never left half made -------------
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_stopped_install_of_the_pinned_uv_leaves_nothing_half_made(
+    tmp_path: Path, project: Path, how: str
+):
+    """The first session installs the pinned uv (.nox/envlock-uv is gone) and stalls on
+    the index; a read-only session started meanwhile waits for it, then installs it."""
+    nox_dir = project / ".nox"
+    shutil.rmtree(nox_dir / "envlock-uv")
+    index = StalledIndex()
+    second = None
+    try:
+        first = start(project, "setup", index_env(tmp_path, index.url))
+        wait_for(
+            first,
+            "installing the pinned uv",
+            lambda: (
+                (nox_dir / "envlock-uv.new" / "bin" / "python").exists()
+                and group_runs(first, "pip", "sync")
+            ),
+        )
+        if how == "SIGKILL":  # the second waits its turn instead of building beside it
+            second = start(project, "doctor", nox_env())
+            wait_for(second, "waiting its turn", lambda: waiting_for_a_flock(second.pid))
+        os.killpg(first.pid, getattr(signal, how))
+        output, _ = first.communicate(timeout=120)
+    finally:
+        index.stop()
+    if how == "SIGTERM":
+        assert session_line(output, "setup") == (
+            "interrupted (SIGTERM) before it finished; the pinned uv was not installed into "
+            ".nox/envlock-uv (what was half installed was removed); the environment and "
+            "the locks were not touched"
+        )
+        assert sorted(p.name for p in nox_dir.iterdir() if p.name.startswith("envlock-uv")) == [
+            "envlock-uv.lock"
+        ]
+        second = start(project, "doctor", nox_env())
+    assert second is not None  # after SIGKILL, it clears the half-made uv left behind
+    doctor, _ = second.communicate(timeout=300)
+    assert "doctor:" in doctor and "Traceback" not in doctor, doctor
+    assert not (nox_dir / "envlock-uv.new").exists()
+    uv = nox_dir / "envlock-uv" / "bin" / "uv"
+    version = subprocess.run([str(uv), "--version"], capture_output=True, text=True, check=True)
+    from envlock.tool_locks import pinned_version
+
+    assert version.stdout.split()[1] == pinned_version("uv")
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    # Once installed, no session waits for the install's lock, even while it is held.
+    with (nox_dir / "envlock-uv.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        again = run_nox(project, "-s", "doctor", check=False, timeout=300)
+    assert "doctor:" in again.stdout and "envlock-uv.new" not in again.stdout, again.stdout
 
 
 # --- item 4: a broken or foreign .venv ----------------------------------------------------
@@ -403,7 +522,11 @@ def test_deleting_dot_nox_does_not_let_a_second_session_in(tmp_path: Path, proje
         # second one installs uv into the new .nox first, which is slow on a busy machine).
         env = {**index_env(tmp_path, index.url), "UV_HTTP_TIMEOUT": "280"}
         process = start(project, "rebuild", env)
-        wait_for(process, "installing into .venv.new", lambda: installing_into_staging(project))
+        wait_for(
+            process,
+            "uv pip sync into .venv.new runs",  # not only about to: its uv is deleted next
+            lambda: installing_into_staging(project) and group_runs(process, "pip", "sync"),
+        )
         shutil.rmtree(project / ".nox")
         began = time.monotonic()
         second = run_nox(project, "-s", "setup", check=False, timeout=200)
@@ -411,16 +534,89 @@ def test_deleting_dot_nox_does_not_let_a_second_session_in(tmp_path: Path, proje
         assert process.poll() is None, f"the rebuild ended: {process.stdout.read()}\n{took}"
         assert (project / ".venv.new" / "bin" / "python").exists(), took  # its work is untouched
         os.killpg(process.pid, signal.SIGINT)
-        process.communicate(timeout=60)
+        output, _ = process.communicate(timeout=60)
     finally:
         index.stop()
-    line = session_line(second.stdout, "setup")
-    assert "is changing this project's environment: wait for it to finish" in line
+    assert session_line(second.stdout, "setup") == (
+        "another nox session is changing this project's environment: wait for it to "
+        "finish, then run this again"
+    )
+    assert session_line(output, "rebuild") == (
+        "interrupted (Ctrl-C) before it finished; .venv was left as it was; the lock "
+        "files were not changed"
+    )
     assert (project / ".venv" / OLD).exists() and project_venv_works(project)
     assert beside_venv(project) == []
 
 
 # --- item 11: a full disk and a read-only one --------------------------------------------
+
+
+def test_read_only_project_folder_ends_in_one_line_and_keeps_everything(lock_changed):
+    project, added = lock_changed  # setup has a new pin to install
+    locks = locks_of(project)
+    todo = f"give yourself write permission on {project} (`ls -ld` shows its owner and mode)"
+    project.chmod(0o555)
+    try:
+        lock = run_unprivileged(project, "-s", "lock")
+        setup = run_unprivileged(project, "-s", "setup")
+    finally:
+        project.chmod(0o755)
+    line = session_line(lock.stdout, "lock")
+    scratch = rf"{re.escape(str(project))}/\.requirements[-\w.]*\.txt\.envlock-compiling-\d+"
+    assert re.fullmatch(
+        rf"cannot write {scratch} \(Permission denied\): every lock was kept as it was; "
+        rf"{re.escape(todo)}, then run this again",
+        line,
+    ), line
+    assert session_line(setup.stdout, "setup") == (
+        f"permission was denied at {project}/.venv.new.owner.json.partial: {todo}, then run "
+        "this again; .venv was left as it was"
+    )
+    assert locks_of(project) == locks and untracked(project) == []
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+    assert beside_venv(project) == []
+    run_nox(project, "-s", "setup")
+    assert imports(project, added)
+
+
+def test_linked_venv_whose_folder_takes_no_new_one_ends_in_one_line(tmp_path: Path, project: Path):
+    """The folder the link points into gives too long a name to what is built beside
+    it, then is read-only."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    long_target = disk / ("env-" + "x" * 246)  # 250 bytes: NAME.new fits, its marker not
+    (project / ".venv").rename(long_target)
+    (project / ".venv").symlink_to(long_target)
+    try:
+        result = run_nox(project, "-s", "rebuild", check=False)
+        assert session_line(result.stdout, "rebuild") == (
+            f"a file name is too long at {long_target}.new.owner.json.partial: use shorter "
+            "folder names on that path (a name has at most 255 bytes), or move the project "
+            "to a shorter path, then run this again; .venv was left as it was"
+        )
+        assert sorted(p.name for p in disk.iterdir()) == [long_target.name]
+        assert (long_target / OLD).exists() and project_venv_works(project)
+
+        target = disk / "env"
+        long_target.rename(target)
+        (project / ".venv").unlink()
+        (project / ".venv").symlink_to(target)
+        disk.chmod(0o555)
+        try:
+            result = run_unprivileged(project, "-s", "rebuild")
+        finally:
+            disk.chmod(0o755)
+        assert session_line(result.stdout, "rebuild") == (
+            f"permission was denied at {target}.new.owner.json.partial: give yourself write "
+            f"permission on {disk} (`ls -ld` shows its owner and mode), then run this again; "
+            ".venv was left as it was"
+        )
+        assert sorted(p.name for p in disk.iterdir()) == ["env"]
+        assert (target / OLD).exists() and project_venv_works(project)
+    finally:
+        (project / ".venv").unlink()
+        next(disk.iterdir()).rename(project / ".venv")
 
 
 @pytest.fixture

@@ -318,6 +318,18 @@ def test_broken_venv_python_is_one_line_in_every_session(
     assert diagnose(project, ctx)[0], diagnose(project, ctx)[1]
 
 
+def test_a_pinned_tool_deleted_with_dot_nox_is_named_as_such(tmp_path: Path):
+    """`.nox` removed while a session runs takes its pinned uv: the next command it runs
+    says so, not "rebuild the environment"."""
+    gone = tmp_path / ".nox" / "envlock-uv" / "bin" / "uv"
+    with pytest.raises(EnvlockError) as caught:
+        run_streaming([str(gone), "pip", "sync"])
+    assert str(caught.value) == (
+        f"cannot run {gone}: it is gone (was .nox deleted while this session ran?); the "
+        "next session installs it again"
+    )
+
+
 def test_hooks_without_a_git_repository_is_one_line(tmp_path: Path, monkeypatch):
     from envlock.hooks import install_hooks
 

@@ -372,13 +372,16 @@ def test_a_full_disk_keeps_every_old_lock(small_disk: Path):
 KILL_BETWEEN_RENAMES = """
 import os, signal, sys
 folder = os.environ.get("ENVLOCK_TEST_KILL_IN")
+how = os.environ.get("ENVLOCK_TEST_SIGNAL")  # else SIGKILL of the whole group
 if folder:
     renamed = []
     def watch(event, args):
         if event == "os.rename" and os.path.dirname(str(args[1])) == folder:
             if os.path.basename(str(args[1])) in ("requirements-dev.txt", "requirements.txt"):
                 renamed.append(args[1])
-                if len(renamed) == 2:
+                if len(renamed) == 2 and how:
+                    os.kill(os.getpid(), getattr(signal, how))
+                elif len(renamed) == 2:
                     os.killpg(os.getpgrp(), signal.SIGKILL)
     sys.addaudithook(watch)
 """
@@ -478,6 +481,33 @@ def test_a_crash_between_two_renames_is_refused_before_installing(project: Path,
             assert f"removed {name}, left by an interrupted `nox -s lock`" in relock.stdout
             assert not (project / name).exists()
         run_nox(project, "-s", "setup")
+    run_nox(project, "-s", "lock")
+    assert locks_of(project) == before
+
+
+@pytest.mark.slow
+def test_sigterm_between_two_renames_waits_for_the_last_and_says_the_new_set(
+    project: Path, tmp_path
+):
+    (tmp_path / "sitecustomize.py").write_text(KILL_BETWEEN_RENAMES)
+    before = locks_of(project)
+    with edited(project / "requirements.in", lambda text: text + "six\n"):
+        env = nox_env(
+            PYTHONPATH=str(tmp_path),
+            ENVLOCK_TEST_KILL_IN=str(project),
+            ENVLOCK_TEST_SIGNAL="SIGTERM",
+        )
+        result = run_nox(project, "-s", "lock", env=env, check=False)
+        assert re.search(
+            r"Session lock aborted: interrupted \(SIGTERM\) as the locks were put in place, "
+            r"which was let finish: the lock files are the new set \([^)]*requirements\.txt\)",
+            last_line(result.stdout),
+        ), result.stdout
+        after = locks_of(project)
+        assert all(after[name] != before[name] for name in before), "not the whole new set"
+        again = run_nox(project, "-s", "lock")  # the set is complete and trusted
+        assert "every lock was already up to date: nothing changed" in again.stdout
+        assert locks_of(project) == after
     run_nox(project, "-s", "lock")
     assert locks_of(project) == before
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import signal
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from envlock import EnvlockError, owners, pythons
+from envlock import EnvlockError, interrupts, owners, pythons
 from envlock.fs import fingerprint
 from envlock.runner import describe_fault
 from envlock.session_guard import current_session
@@ -164,26 +162,11 @@ def discard(folder: Path) -> None:
     owners.unmark(folder)
 
 
-@contextlib.contextmanager
-def _not_interrupted() -> Iterator[None]:
-    """Let a cleanup finish (it takes moments): Ctrl-C and SIGTERM are ignored meanwhile,
-    since stopping it halfway is the one thing that could leave a mixed state."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-
-
 def recover(env: Path) -> None:
     """Undo what an interrupted or killed session left beside ``env`` (its real place):
     only folders it claimed, and only when it no longer runs. The last good environment
     is kept, or put back."""
-    with _not_interrupted():
+    with interrupts.ignored():
         retired, staging = retired_dir(env), staging_dir(env)
         owner = owners.read_marker(retired)
         if owner is not None and not owners.still_running(owner):
@@ -270,7 +253,7 @@ def swap_in(new: Path, env: Path) -> None:
         env.rename(retired)
     new.rename(env)
     owners.unmark(new)
-    with _not_interrupted():
+    with interrupts.ignored():
         if retired.exists():
             discard(retired)
 
@@ -289,7 +272,7 @@ def replace_in_place(env: Path, build: Callable[[Path], None], state: EnvState) 
         build(env)
         write_state(env, state)
     except BaseException:
-        with _not_interrupted():
+        with interrupts.ignored():
             _remove(env)
             if retired.exists():
                 retired.rename(env)
@@ -297,7 +280,7 @@ def replace_in_place(env: Path, build: Callable[[Path], None], state: EnvState) 
             owners.unmark(env)
         raise
     owners.unmark(env)
-    with _not_interrupted():
+    with interrupts.ignored():
         if retired.exists():
             discard(retired)
 

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from envlock import EnvlockError
+from envlock import EnvlockError, os_errors
 
 __all__ = [
     "NEW_FILE_MODE",
@@ -40,23 +40,13 @@ __all__ = [
 NEW_FILE_MODE = 0o644
 SCRATCH_MARK = ".envlock-tmp-"  # `.NAME.envlock-tmp-PID-XXXX`, in the generated .gitignore
 
-# What the user can do about an operating-system error, by errno.
-_REMEDIES = {
-    errno.ENOSPC: "free some space on that disk",
-    errno.EDQUOT: "free some space (the disk quota is reached)",
-    errno.EACCES: "give yourself write permission on that folder",
-    errno.EPERM: "give yourself write permission on that folder",
-    errno.EROFS: "the file system is mounted read-only: remount it writable or work elsewhere",
-    errno.ENAMETOOLONG: "move the project to a shorter path",
-    errno.ELOOP: "make it a file, or a link that ends at one",
-}
-
 
 def os_error(error: OSError, kept: str, path: Path | None = None) -> EnvlockError:
     """The one line for an OS error: the path, what happened, what was kept, what to do."""
     where = path or (Path(error.filename) if error.filename else None)
     name = str(where) if where is not None else "a file"
-    remedy = _REMEDIES.get(error.errno or 0, "fix that")
+    found = os_errors.advice(error.errno, where)
+    remedy = found[1] if found else "fix that"
     return EnvlockError(
         f"cannot write {name} ({error.strerror or error}): {kept}; {remedy}, then run this again"
     )

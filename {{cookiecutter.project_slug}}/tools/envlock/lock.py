@@ -154,6 +154,16 @@ def compile_locks(project: Project, ctx: Context, extra: list[str]) -> list[Path
     ``--tools`` compiles the tool locks instead. Returns the locks whose content changed."""
     if "--tools" in extra:
         return compile_tool_locks(ctx, [arg for arg in extra if arg != "--tools"])
+    try:
+        return _compile_lock_set(project, ctx, extra)
+    except KeyboardInterrupt as error:  # the set is only put in place uninterrupted
+        raise EnvlockError(
+            f"{runner.describe_fault(error)}; the lock files are the old set, unchanged"
+        ) from None
+
+
+def _compile_lock_set(project: Project, ctx: Context, extra: list[str]) -> list[Path]:
+    """Compile the project's locks into scratch files; put them in place as one set."""
     backend = backends.for_project(project, ctx)
     lockfiles.input_files(project, project.inputs)  # a missing file, before any work
     backend.check_can_lock()

@@ -3,7 +3,7 @@
 Every lock is first compiled into a scratch file. Only when all of them are compiled,
 and the runtime lock agrees with the dev lock it was constrained by, are they staged
 beside the real files (complete, flushed, with each old file's mode) and renamed into
-place one after the other. Each header names the whole set and its digest, so if the
+place one after the other, with Ctrl-C and SIGTERM held off until the last rename. Each header names the whole set and its digest, so if the
 process dies between two renames, the set on disk is refused (``lockfiles.trusted_body``)
 until the next `nox -s lock` instead of being installed half old, half new.
 """
@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from envlock import EnvlockError, fs, lockfiles, owners
+from envlock import EnvlockError, fs, interrupts, lockfiles, owners
 from envlock.context import Context, RunCommand
 from envlock.lockfiles import LockTarget
 from envlock.settings import Project
@@ -183,9 +183,12 @@ def put_lock_set(
         raise
     placed = 0
     try:
-        for item in staged:
-            fs.put_in_place(item)
-            placed += 1
+        # The renames take moments; cut between two, the set on disk would be mixed
+        # (refused, and the old set gone), so an interruption waits until they are done.
+        with interrupts.held_off():
+            for item in staged:
+                fs.put_in_place(item)
+                placed += 1
     except OSError as error:
         fs.discard(staged[placed:])
         kept_as = (
@@ -195,9 +198,18 @@ def put_lock_set(
             "locked again"
         )
         raise fs.os_error(error, kept_as) from None
-    except BaseException:  # interrupted between two renames: the headers tell
+    except KeyboardInterrupt as error:  # held off, so it comes once every lock is in place
+        how = str(error) or "Ctrl-C"
         fs.discard(staged[placed:])
-        raise
+        if placed < len(staged):  # (not while the renames hold it off)
+            raise EnvlockError(
+                f"interrupted ({how}) between two renames: some locks were replaced and some "
+                "not, so the set is refused until `nox -s lock` runs again"
+            ) from None
+        raise EnvlockError(
+            f"interrupted ({how}) as the locks were put in place, which was let finish: the "
+            f"lock files are the new set ({', '.join(sorted(p.name for p in changed))})"
+        ) from None
     return changed
 
 

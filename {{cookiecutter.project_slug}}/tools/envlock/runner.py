@@ -1,13 +1,13 @@
 """Running commands: streamed with a failure told in one line, queried for JSON, or run
 quietly for a yes/no answer. A program that cannot even start (missing, not executable,
 a broken interpreter behind it) is an EnvlockError too, never a traceback. Also the one
-line for an OS error (a full disk, a read-only folder) and for an interruption."""
+line for an OS error (a full disk, a read-only folder; ``os_errors``) and for an
+interruption."""
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import errno
 import json
 import os
 import subprocess
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from envlock import EnvlockError, failures
+from envlock import EnvlockError, failures, os_errors
 
 __all__ = [
     "cannot_start",
@@ -25,7 +25,6 @@ __all__ = [
     "describe_fault",
     "explain_failure",
     "one_line",
-    "os_error_line",
     "query_json",
     "quiet_check",
     "run_captured",
@@ -34,23 +33,6 @@ __all__ = [
 
 # ``python -m MODULE ...`` is told by the name its users know.
 MODULE_COMMANDS = {"piptools": "pip-compile", "conda_lock": "conda-lock"}
-# What a failed command printed about the file system, and what it means.
-DISK_SIGNS = {
-    "no space left on device": "the disk is full: free some space",
-    "disk quota exceeded": "the disk quota is used up: free some space",
-    "read-only file system": "the file system is read-only: run this where it can be written",
-    "permission denied": "permission was denied: check who owns the project's folders",
-    "file name too long": "a file name is too long: move the project to a shorter path",
-}
-# The same for an OS error raised here, by errno.
-OS_ERRORS = {
-    errno.ENOSPC: "the disk is full: free some space",
-    errno.EDQUOT: "the disk quota is used up: free some space",
-    errno.EROFS: "the file system is read-only: run this where it can be written",
-    errno.EACCES: "permission was denied: check who owns that path",
-    errno.EPERM: "the operation is not permitted: check who owns that path",
-    errno.ENAMETOOLONG: "the file name is too long: move the project to a shorter path",
-}
 
 
 def command_name(argv: list[str]) -> str:
@@ -76,10 +58,9 @@ def explain_failure(
     told = failures.explain(name, returncode, output, context)
     if told != failures.generic(name, returncode):
         return told
-    text = output.lower()
-    for sign, meaning in DISK_SIGNS.items():
-        if sign in text:
-            return f"`{name}` failed because {meaning}, then run this again"
+    found = os_errors.printed(output)
+    if found is not None:
+        return f"`{name}` failed because {found[0]}: {found[1]}, then run this again"
     return told
 
 
@@ -122,26 +103,13 @@ def run_captured(argv: list[str], env: Mapping[str, str] | None = None) -> tuple
     return process.returncode, output
 
 
-def os_error_line(error: OSError) -> str:
-    """One line for an OS error: the path, what it means, what to do."""
-    meaning = OS_ERRORS.get(error.errno or 0)
-    where = f" at {error.filename}" if error.filename else ""
-    if error.filename2:
-        where += f" (and {error.filename2})"
-    if meaning is None:
-        reason = error.strerror or str(error)
-        return f"the operating system refused{where}: {reason}"
-    what, todo = meaning.split(": ", 1)
-    return f"{what}{where}: {todo}, then run this again"
-
-
 def describe_fault(error: BaseException) -> str:
     """What an error, an OS error or an interruption that ended a step was, in words."""
     if isinstance(error, KeyboardInterrupt):
         how = str(error) or "Ctrl-C"
         return f"interrupted ({how}) before it finished"
     if isinstance(error, OSError):
-        return os_error_line(error)
+        return os_errors.line(error)
     return str(error)
 
 
@@ -199,6 +167,12 @@ def run_streaming(
 
 def cannot_start(argv: list[str], error: OSError) -> EnvlockError:
     """The one line for a program that did not start at all."""
+    if isinstance(error, FileNotFoundError) and ".nox" in Path(argv[0]).parts:
+        # A pinned tool of this session, deleted with `.nox` while the session ran.
+        return EnvlockError(
+            f"cannot run {argv[0]}: it is gone (was .nox deleted while this session ran?); "
+            "the next session installs it again"
+        )
     return EnvlockError(
         f"cannot run {argv[0]} ({error.strerror or error}): if it is in the project's "
         "environment, rebuild that with `nox -s setup`"

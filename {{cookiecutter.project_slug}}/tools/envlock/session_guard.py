@@ -17,14 +17,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
 from typing import IO, Concatenate, ParamSpec, TypeVar
 
-from envlock import EnvlockError
+from envlock import EnvlockError, interrupts
 from envlock.settings import Project
 
 __all__ = [
@@ -33,6 +31,7 @@ __all__ = [
     "changes_environment",
     "current_session",
     "one_session_at_a_time",
+    "taking_turns",
 ]
 
 GUARD_FILE = Path(".nox") / "envlock.session"
@@ -53,6 +52,14 @@ if sys.platform == "win32":
     def os_unlock(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_UNLCK, LOCKED_BYTES)
 
+    def os_wait_lock(fd: int) -> None:
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, LOCKED_BYTES)
+                return
+            except OSError:  # LK_LOCK gives up after 10 tries a second apart: wait on
+                continue
+
     @contextlib.contextmanager
     def project_folder_locked(root: Path) -> Iterator[bool]:
         yield True  # a folder cannot be locked on Windows (see the module's docstring)
@@ -65,6 +72,9 @@ else:
 
     def os_unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def os_wait_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
 
     @contextlib.contextmanager
     def project_folder_locked(root: Path) -> Iterator[bool]:
@@ -89,10 +99,6 @@ def try_to_hold(handle: IO[bytes], lock: Callable[[int], None] = os_lock) -> boo
     except OSError:
         return False
     return True
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def current_session() -> str:
@@ -148,16 +154,31 @@ def one_session_at_a_time(
             handle.truncate()
             handle.write(f"`nox -s {what}` (process {os.getpid()})".encode())
             handle.flush()
-        previous = signal.signal(signal.SIGTERM, _interrupt)
         _depth, _holder = 1, f"`nox -s {what}`"
         try:
-            yield
+            with interrupts.terminate_unwinds():
+                yield
         finally:
             _depth, _holder = 0, ""
-            signal.signal(signal.SIGTERM, previous)
             handle.seek(0)
             with contextlib.suppress(OSError):
                 unlock(handle.fileno())
+
+
+@contextlib.contextmanager
+def taking_turns(path: Path) -> Iterator[None]:
+    """Hold an OS lock on ``path``, waiting while another process holds it: for a short
+    step that any session may need, read-only ones too (installing the pinned uv), so
+    two sessions started at once never build the same thing at the same time."""
+    with _open_guard(path) as handle:
+        handle.seek(0)
+        os_wait_lock(handle.fileno())
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            with contextlib.suppress(OSError):
+                os_unlock(handle.fileno())
 
 
 def changes_environment(

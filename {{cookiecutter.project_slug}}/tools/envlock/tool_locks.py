@@ -21,10 +21,12 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from envlock import EnvlockError
+from envlock import EnvlockError, interrupts, os_errors
 from envlock.engines import uv_env
 from envlock.fs import read_utf8
 from envlock.layout import env_executable
+from envlock.runner import describe_fault
+from envlock.session_guard import taking_turns
 
 __all__ = [
     "ENGINE_TOOLS",
@@ -133,13 +135,51 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
     ``installer_uv`` (the uv that came with nox, if any) only installs it, which takes a
     fraction of a second; without one, the standard library's venv and pip do. The new
     one is built beside the old (``envlock-uv.new``) and replaces it only once installed,
-    so a damaged tool lock leaves the working uv in place.
+    so a damaged tool lock leaves the working uv in place. Every session needs uv, so
+    the install is not under the session guard (a read-only session may run beside one
+    that changes the project) but under a lock of its own, taken only when there is
+    something to install: sessions started at once take turns, and the later ones find
+    it installed. Ctrl-C or SIGTERM meanwhile removes the half-built one and ends in one
+    line; what a kill leaves in ``envlock-uv.new`` the next install removes first.
     """
     env = root / ".nox" / "envlock-uv"
     uv = env_executable(env, "uv")
-    if uv.exists() and is_synced(env, "uv"):
+    if uv.exists() and is_synced(env, "uv"):  # every session's path: no lock, no wait
         return str(uv)
     new = env.with_name(env.name + ".new")
+    started = False
+    try:
+        with interrupts.terminate_unwinds(), taking_turns(env.with_name(env.name + ".lock")):
+            if uv.exists() and is_synced(env, "uv"):  # installed while this one waited
+                return str(uv)
+            started = True
+            try:
+                _install_uv(new, run, installer_uv)
+            except BaseException:
+                with interrupts.ignored():
+                    shutil.rmtree(new, ignore_errors=True)
+                raise
+            with interrupts.ignored():  # two steps that must not be cut apart
+                if env.exists():
+                    shutil.rmtree(env)
+                new.rename(env)
+    except KeyboardInterrupt as error:
+        removed = " (what was half installed was removed)" if started else ""
+        raise EnvlockError(
+            f"{describe_fault(error)}; the pinned uv was not installed into .nox/envlock-uv"
+            f"{removed}; the environment and the locks were not touched"
+        ) from None
+    except OSError as error:
+        raise EnvlockError(
+            f"{os_errors.line(error)}; the pinned uv was not installed into .nox/envlock-uv, "
+            "the environment and the locks were not touched"
+        ) from None
+    return str(uv)
+
+
+def _install_uv(new: Path, run: RunCommand, installer_uv: str | None) -> None:
+    """Install the pinned uv into the folder ``new`` (made afresh), marked as synced."""
+    shutil.rmtree(new, ignore_errors=True)  # a killed install's leftover (under the lock)
     python = env_executable(new, "python")
     try:
         if installer_uv:
@@ -157,12 +197,8 @@ def ensure_uv(root: Path, run: RunCommand, installer_uv: str | None) -> str:
             f"changed or damaged, restore it (`git checkout -- {shown}`), then run this again"
         ) from None
     if not env_executable(new, "uv").exists():
-        raise EnvlockError(f"installing uv from {lock_path('uv').name} made no {uv.name}")
+        raise EnvlockError(f"installing uv from {lock_path('uv').name} made no uv")
     mark_synced(new, "uv")
-    if env.exists():
-        shutil.rmtree(env)
-    new.rename(env)
-    return str(uv)
 
 
 def compile_tool_lock_argv(uv: str, tool: str, extra: list[str]) -> list[str]:

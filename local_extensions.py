@@ -265,12 +265,12 @@ def post_gen_state(environment: Any, given: dict[str, Any]) -> dict[str, Any]:
 
 # --- what the bake writes ------------------------------------------------------------
 
-# Files that belong to one value of an option: kept only when that value is chosen.
-FILES_OF_OPTION = {
-    ("env_manager", "conda"): ["environment.yml"],
-    ("__license_file", "yes"): ["LICENSE"],
-    ("docs", "mkdocs"): ["mkdocs.yml", "docs/index.md"],
-    ("preset", "nlp"): ["tests/conftest.py", "tests/test_tiny_model.py"],
+# Files that belong to some values of an option: kept only when one of them is chosen.
+FILES_OF_OPTION: dict[tuple[str, frozenset[str]], list[str]] = {
+    ("env_manager", frozenset({"conda"})): ["environment.yml"],
+    ("license", frozenset(DATA.choices["license"]) - {"none"}): ["LICENSE"],
+    ("docs", frozenset({"mkdocs"})): ["mkdocs.yml", "docs/index.md"],
+    ("preset", frozenset({"nlp"})): ["tests/conftest.py", "tests/test_tiny_model.py"],
 }
 
 
@@ -293,8 +293,8 @@ def bake_plan(environment: Any, given: dict[str, Any]) -> dict[str, list[str]]:
 
     unchosen = [
         name
-        for (key, value), names in FILES_OF_OPTION.items()
-        if given.get(key) != value
+        for (key, values), names in FILES_OF_OPTION.items()
+        if given.get(key) not in values
         for name in names
     ]
     return {

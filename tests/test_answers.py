@@ -97,9 +97,9 @@ BAD_ANSWERS = [
     ("description", "{{ 7*7 }}"),
     ("description", "{# hidden #}"),
     # Jinja that is one of cookiecutter.json's own texts, given for another key.
-    ("description", "{{ cookiecutter.project_slug | replace('-', '_') }}"),
-    ("author_name", "{{ 'no' if cookiecutter.license == 'none' else 'yes' }}"),
-    ("package_name", "{{ cookiecutter.project_name | default_slug }}"),
+    ("description", CONFIG["package_name"]),
+    ("author_name", CONFIG["__answers_checked"]),
+    ("package_name", CONFIG["project_slug"]),
     ("description", "first line\nsecond line"),
     ("description", "nul\x00byte"),
     ("description", "line\u2028separator"),
@@ -124,7 +124,7 @@ SAMPLE = [
     ("description", "nul\x00byte"),
     ("package_name", "pluggy"),
     ("description", "{{ 7*7 }}"),
-    ("description", "{{ cookiecutter.project_slug | replace('-', '_') }}"),
+    ("description", CONFIG["package_name"]),
     ("description", "first line\nsecond line"),
     ("python_version", "3.9"),
     ("preset", "web"),
@@ -346,6 +346,43 @@ def test_an_answer_that_is_not_text_in_a_replay_file_is_one_line(
     assert f"is not valid: {reason}" in line
     assert "in quotes" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+@pytest.mark.parametrize("key", ["project_name", "project_slug", "package_name", "license"])
+def test_an_answer_missing_from_a_replay_file_is_asked_for_never_a_traceback(
+    tmp_path: Path, replay: dict, key: str
+):
+    """Cookiecutter asks for what a replay file lacks, itself, in an environment without
+    the template's extension, and with only the missing answers: each default renders
+    there (project_slug's and package_name's to nothing), so the question is asked, and
+    without a terminal the bake ends in one line with nothing on disk."""
+    edited = json.loads(json.dumps(replay))
+    del edited["cookiecutter"][key]
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps(edited))
+    result = replay_cli(tmp_path, path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["Aborted!"], result.stderr
+    assert CONFIG["__prompts__"][key].split(" (")[0] in result.stdout  # the question
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_answer_missing_from_a_replay_file_is_checked_when_given(tmp_path: Path, replay: dict):
+    edited = json.loads(json.dumps(replay))
+    del edited["cookiecutter"]["project_slug"]
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps(edited))
+    command = [str(BIN / "cookiecutter"), "--replay-file", str(path), "-o", "out", str(TEMPLATE)]
+    bad = subprocess.run(
+        command, input="my project\n", capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert_refused(bad, "project_slug", tmp_path / "out")
+    good = subprocess.run(
+        command, input="data-lab\n", capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert good.returncode == 0, good.stderr
+    assert (tmp_path / "out" / "data-lab" / "src" / "my_project" / "__init__.py").is_file()
 
 
 def test_unquoted_yaml_numbers_and_booleans_are_refused_saying_to_quote_them(tmp_path: Path):

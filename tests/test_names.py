@@ -10,6 +10,11 @@ packages are the CUDA build's without the CUDA ones, so dl's list is dl-cuda's. 
 CPU build comes from conftest's stand-in index (``nlp_project``). Bakes with notebooks
 (the default of every preset but none) lock the ``notebooks`` set too; ``docs`` is a
 none bake with notebooks and docs.
+
+The tool locks (tools/envlock/tool-locks/*.txt) are read as they are shipped: every
+distribution they pin must have its modules in names.json (``tool_imports`` for what no
+project lock holds), checked against the same distributions installed in the template's
+own test environment. These tests are fast; the bakes above are marked slow.
 """
 
 from __future__ import annotations

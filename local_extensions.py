@@ -208,8 +208,19 @@ def check_before_writing(environment: Any, given: dict[str, Any]) -> str:
         answers.check(given, DATA)
     except answers.BadAnswer as error:
         refuse(error)
-    if "_output_dir" in given:
-        project = Path(given["_output_dir"]) / str(given["project_slug"])
+    output = cookiecutter_local("render_and_create_dir", "output_dir")
+    if output is None:
+        output = given.get("_output_dir")
+    if output is not None:
+        project = Path(output) / str(given["project_slug"])
+        if project.exists() and not cookiecutter_local(
+            "render_and_create_dir", "overwrite_if_exists"
+        ):
+            # cruft does not catch cookiecutter's own error for this (a traceback)
+            refuse(
+                f"{project} already exists: bake into another folder (-o), or add -f to "
+                "write the template's files into it (nothing else there is touched)"
+            )
         refuse_links(project, bake_plan(environment, given))
     return ""
 
@@ -228,17 +239,23 @@ NOTES: list[Path] = []
 atexit.register(lambda: [note.unlink(missing_ok=True) for note in NOTES])
 
 
-def hook_folder() -> Path | None:
-    """The folder the hook being rendered will run in: cookiecutter's
-    ``run_script_with_context`` renders a hook, then runs it there (its ``cwd``).
-    Cookiecutter passes that folder to nothing the template can see."""
+def cookiecutter_local(function: str, name: str) -> Any:
+    """A variable of the cookiecutter function that is rendering now, or None.
+    Cookiecutter hands the folders it writes to nothing the template can see; cruft
+    calls its generate_files without them in the answers."""
     frame = sys._getframe(1)
     while frame is not None:
-        code = frame.f_code
-        if code.co_name == "run_script_with_context" and "cwd" in frame.f_locals:
-            return Path(frame.f_locals["cwd"])
+        if frame.f_code.co_name == function and name in frame.f_locals:
+            return frame.f_locals[name]
         frame = frame.f_back
     return None
+
+
+def hook_folder() -> Path | None:
+    """The folder the hook being rendered will run in: cookiecutter's
+    ``run_script_with_context`` renders a hook, then runs it there (its ``cwd``)."""
+    folder = cookiecutter_local("run_script_with_context", "cwd")
+    return None if folder is None else Path(folder)
 
 
 @pass_environment

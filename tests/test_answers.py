@@ -727,7 +727,7 @@ def test_the_note_is_private_found_by_the_post_hook_and_removed(tmp_path: Path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "note" not in result.stdout, result.stdout
+    assert "the note of the pre-generation hook is missing" not in result.stdout
     assert (folder / "environment.yml").read_bytes() == mine  # the note was read
     assert victim.read_bytes() == b"not the bake's\n"
     # What is left in the temporary folder is cookiecutter's own rendered hook scripts.

@@ -346,13 +346,13 @@ def template_clone(tmp_path_factory) -> Path:
     return clone
 
 
-def cruft_create_f(clone: Path, output: Path) -> subprocess.CompletedProcess:
+def cruft_create_f(clone: Path, output: Path, force: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "cruft"),
             "create",
             "--no-input",
-            "-f",
+            *(["-f"] if force else []),
             "--output-dir",
             str(output),
             "--extra-context",
@@ -422,3 +422,26 @@ def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(
     assert "Traceback" not in result.stdout + result.stderr
     assert files_of(shared) == before_shared  # the link's target is untouched
     assert sorted(os.listdir(folder)) == before_folder  # nothing was written
+
+
+@pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
+def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
+    tmp_path: Path, tool: str, request
+):
+    """cruft does not catch cookiecutter's own error for this: the template says it."""
+    folder = user_repository(tmp_path / "out" / "my-project")
+    before, state = files_of(folder), repository_state(folder)
+    if tool == "cruft":
+        result = cruft_create_f(
+            request.getfixturevalue("template_clone"), tmp_path / "out", force=False
+        )
+    else:
+        result = cookiecutter_cli(tmp_path / "out", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        f"ERROR: {folder} already exists: bake into another folder (-o), or add -f to "
+        "write the template's files into it (nothing else there is touched)"
+    )
+    assert result.stdout == ""
+    assert files_of(folder) == before and repository_state(folder) == state

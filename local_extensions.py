@@ -22,22 +22,35 @@ process and before anything is written:
   prompts, so this is where they are checked; it runs before cookiecutter creates the
   folder, so a refused answer (even a slug such as ``a/b/c``) leaves nothing on disk.
 - Cookiecutter renders an answer given on the command line or in a config file as a
-  template while prompting (``description={{ 7*7 }}`` would become ``49``). A text that
-  is not one of cookiecutter.json's own and holds Jinja syntax is therefore an answer:
-  it is rendered literally, and the check that follows refuses it by name.
+  template while prompting (``description={{ 7*7 }}`` would become ``49``). An answer
+  is never evaluated: a text is rendered as a template only when it is, character for
+  character, cookiecutter.json's own value of the key being rendered (which is the same
+  as leaving that key unanswered); any other text with Jinja syntax, even one of
+  cookiecutter.json's values for another key, is rendered literally, and the check that
+  follows refuses it by name.
+
+Before the pre-generation hook runs, its render (in cookiecutter's process) refuses in
+one line a bake that would write through a symbolic link, for every entry point (cruft
+calls cookiecutter's generate_files itself), and makes the private file that carries the
+hook's note to the post-generation hook.
 
 Cookiecutter does not offer validation hooks; these work through its documented
 extension points (a Jinja extension listed in ``_extensions``, filters, and Jinja's own
-``Extension.preprocess``), relying only on it rendering defaults in file order.
+``Extension.preprocess``), relying on it rendering defaults in file order and, to know
+the folder a hook will run in, on the name of its function that renders and runs hooks
+(without it, the pre-generation hook refuses the links itself, after cookiecutter's
+own line).
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,31 +75,19 @@ def _load(name: str) -> Any:
 
 
 answers = _load("answers")
-pre_gen = _load("pre_gen_project")
+existing_folder = _load("existing_folder")
 DATA = answers.load_template(TEMPLATE)
 PROJECT_FOLDER = answers.PROJECT_FOLDER
-
-
-def _config_strings() -> frozenset[str]:
-    """Every text of cookiecutter.json that cookiecutter may render while prompting."""
-    found: set[str] = set()
-
-    def walk(value: object) -> None:
-        if isinstance(value, str):
-            found.add(value)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(key)
-                walk(item)
-
-    walk(json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8")))
-    return frozenset(found)
-
-
-CONFIG_STRINGS = _config_strings()
+# The keys cookiecutter renders while prompting, in its order (the answers, then the
+# ``__`` ones; ``_`` keys are copied as they are, ``__prompts__`` is taken out first).
+RENDERED_KEYS = [
+    k for k in DATA.defaults if (not k.startswith("_") or k.startswith("__")) and k != "__prompts__"
+]
+OWN_TEMPLATES = {
+    k: v
+    for k in RENDERED_KEYS
+    if isinstance(v := DATA.defaults[k], str) and any(m in v for m in answers.JINJA_MARKERS)
+}
 HOOK_SOURCES = frozenset(p.read_text(encoding="utf-8") for p in HOOKS.glob("*_gen_project.py"))
 CHECK_SO_FAR = "{{ cookiecutter | check_answers_so_far }}"
 
@@ -175,6 +176,13 @@ def refuse(error: object, given: dict[str, Any] | None = None) -> None:
     raise BakeRefused(line)
 
 
+def is_own_template(given: dict[str, Any], text: str) -> bool:
+    """Whether ``text`` is cookiecutter.json's own value of the key cookiecutter renders
+    now: the first key, in file order, that has no value yet."""
+    key = next((k for k in RENDERED_KEYS if k not in given), None)
+    return key is not None and OWN_TEMPLATES.get(key) == text
+
+
 def check_answers_so_far(given: dict[str, Any]) -> str:
     try:
         answers.check(given, DATA)
@@ -191,33 +199,95 @@ def check_answers(given: dict[str, Any]) -> str:
 
 @pass_environment
 def check_before_writing(environment: Any, given: dict[str, Any]) -> str:
-    """The full check, before the project folder is made (covers replayed answers), and
-    no symbolic link where the bake would write (``-f`` would write through it)."""
+    """The full check, before the project folder is made: every answer there and text
+    (a replay file's may be missing, numbers or lists), and each one good; and, where
+    cookiecutter names the output folder, no link the bake would write through (checked
+    again before the pre-generation hook, for cruft, and the only check without hooks)."""
     try:
-        missing = [k for k in DATA.choices if k not in given]
-        if missing:
-            raise answers.BadAnswer(
-                missing[0], None, "the answers have no value for it", DATA.choices[missing[0]][0]
-            )
+        answers.check_complete(given, DATA)
         answers.check(given, DATA)
     except answers.BadAnswer as error:
         refuse(error)
-    if "_output_dir" in given:  # cookiecutter's own entry points; the hook checks again
-        project = Path(given["_output_dir"]) / str(given["project_slug"])
-        problem = pre_gen.links_refusal(project, bake_plan(environment, given)["files"])
-        if problem:
-            refuse(problem)
+    output = cookiecutter_local("render_and_create_dir", "output_dir")
+    if output is None:
+        output = given.get("_output_dir")
+    if output is not None:
+        project = Path(output) / str(given["project_slug"])
+        if project.exists() and not cookiecutter_local(
+            "render_and_create_dir", "overwrite_if_exists"
+        ):
+            # cruft does not catch cookiecutter's own error for this (a traceback)
+            refuse(
+                f"{project} already exists: bake into another folder (-o), or add -f to "
+                "write the template's files into it (nothing else there is touched)"
+            )
+        refuse_links(project, bake_plan(environment, given))
     return ""
+
+
+def refuse_links(project: Path, plan: dict[str, list[str]]) -> None:
+    problem = existing_folder.links_refusal(project, plan["files"])
+    if problem:
+        refuse(problem)
+
+
+# --- the hooks' state ----------------------------------------------------------------
+
+# The note files made for bakes in this process. The post-generation hook removes its
+# note once read; a bake that stopped between the hooks leaves one, removed at exit.
+NOTES: list[Path] = []
+atexit.register(lambda: [note.unlink(missing_ok=True) for note in NOTES])
+
+
+def cookiecutter_local(function: str, name: str) -> Any:
+    """A variable of the cookiecutter function that is rendering now, or None.
+    Cookiecutter hands the folders it writes to nothing the template can see; cruft
+    calls its generate_files without them in the answers."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == function and name in frame.f_locals:
+            return frame.f_locals[name]
+        frame = frame.f_back
+    return None
+
+
+def hook_folder() -> Path | None:
+    """The folder the hook being rendered will run in: cookiecutter's
+    ``run_script_with_context`` renders a hook, then runs it there (its ``cwd``)."""
+    folder = cookiecutter_local("run_script_with_context", "cwd")
+    return None if folder is None else Path(folder)
+
+
+@pass_environment
+def pre_gen_state(environment: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """For the pre-generation hook: refuse in one line a bake that would write through a
+    link (``-f`` would overwrite the link's target), then a fresh private note file
+    (mkstemp: a name nobody can guess or plant, mode 0600)."""
+    plan = bake_plan(environment, given)
+    project = hook_folder()
+    if project is not None:
+        refuse_links(project, plan)
+    fd, name = tempfile.mkstemp(prefix="cookiecutter-bake-", suffix=".json")
+    os.close(fd)
+    NOTES.append(Path(name))
+    return {"hooks": str(HOOKS), "note": name, "plan": plan}
+
+
+@pass_environment
+def post_gen_state(environment: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """For the post-generation hook: the note file of this bake's pre-generation hook."""
+    note = str(NOTES[-1]) if NOTES else ""
+    return {"hooks": str(HOOKS), "note": note, "plan": bake_plan(environment, given)}
 
 
 # --- what the bake writes ------------------------------------------------------------
 
-# Files that belong to one value of an option: kept only when that value is chosen.
-FILES_OF_OPTION = {
-    ("env_manager", "conda"): ["environment.yml"],
-    ("__license_file", "yes"): ["LICENSE"],
-    ("docs", "mkdocs"): ["mkdocs.yml", "docs/index.md"],
-    ("preset", "nlp"): ["tests/conftest.py", "tests/test_tiny_model.py"],
+# Files that belong to some values of an option: kept only when one of them is chosen.
+FILES_OF_OPTION: dict[tuple[str, frozenset[str]], list[str]] = {
+    ("env_manager", frozenset({"conda"})): ["environment.yml"],
+    ("license", frozenset(DATA.choices["license"]) - {"none"}): ["LICENSE"],
+    ("docs", frozenset({"mkdocs"})): ["mkdocs.yml", "docs/index.md"],
+    ("preset", frozenset({"nlp"})): ["tests/conftest.py", "tests/test_tiny_model.py"],
 }
 
 
@@ -240,8 +310,8 @@ def bake_plan(environment: Any, given: dict[str, Any]) -> dict[str, list[str]]:
 
     unchosen = [
         name
-        for (key, value), names in FILES_OF_OPTION.items()
-        if given.get(key) != value
+        for (key, values), names in FILES_OF_OPTION.items()
+        if given.get(key) not in values
         for name in names
     ]
     return {
@@ -264,7 +334,10 @@ class TemplateExtension(Extension):
             check_answers=check_answers,
             check_answers_so_far=check_answers_so_far,
             check_before_writing=check_before_writing,
+            is_own_template=is_own_template,
             bake_plan=bake_plan,
+            pre_gen_state=pre_gen_state,
+            post_gen_state=post_gen_state,
         )
         # Decided by the first text this environment compiles: cookiecutter makes one
         # environment for the prompts, one for the files, one for each hook.
@@ -280,8 +353,16 @@ class TemplateExtension(Extension):
             self.role = "hook" if source in HOOK_SOURCES else "prompts"
         if self.role != "prompts":
             return source
-        if source not in CONFIG_STRINGS and any(m in source for m in answers.JINJA_MARKERS):
-            source = jinja_literal(source)  # an answer: literal, refused by the next check
+        if any(m in source for m in answers.JINJA_MARKERS):
+            literal = jinja_literal(source)  # an answer: literal, refused by the next check
+            if source in OWN_TEMPLATES.values():  # valid Jinja: the template's own
+                own = json.dumps(source, ensure_ascii=False)
+                source = (
+                    f"{{% if cookiecutter | is_own_template({own}) %}}{source}"
+                    f"{{% else %}}{literal}{{% endif %}}"
+                )
+            else:
+                source = literal
         return CHECK_SO_FAR + source
 
 

@@ -8,8 +8,10 @@ rendered with Jinja either, so the Jinja markers below are plain strings.
 
 What a check needs from the template is read from the template itself: the fixed choices
 (``_choices`` in cookiecutter.json), the supported Pythons (tools/envlock/supported.json
-of the project, which `nox -s matrix` reads too) and the names of every package the
-project's locks can hold (tools/envlock/names.json of the project).
+of the project, which `nox -s matrix` reads too), the names of every package the
+project's locks can hold (tools/envlock/names.json of the project) and the
+distributions its tool locks pin (tools/envlock/tool-locks/*.txt, whose modules
+names.json lists).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from pathlib import Path
 PROJECT_FOLDER = "{" + "{cookiecutter.project_slug}" + "}"
 NAMES_FILE = Path(PROJECT_FOLDER) / "tools" / "envlock" / "names.json"
 SUPPORTED_FILE = Path(PROJECT_FOLDER) / "tools" / "envlock" / "supported.json"
+TOOL_LOCKS = Path(PROJECT_FOLDER) / "tools" / "envlock" / "tool-locks"
+# A pinned requirement in a compiled lock: ``name==version`` at the start of a line.
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 
 # A file system takes 255 bytes per name, Windows 260 characters per path: the slug and
 # the package name are folder names and parts of longer names inside .venv
@@ -65,10 +70,13 @@ CANONICAL = re.compile(r"[-_.]+")
 class BadAnswer(Exception):
     """An answer that cannot make a working project; the message is one line."""
 
-    def __init__(self, key: str, value: object, reason: str, example: str) -> None:
+    def __init__(
+        self, key: str, value: object, reason: str, example: str, *, missing: bool = False
+    ) -> None:
         self.key, self.value, self.example = key, value, example
         # repr escapes newlines and other control characters: the message stays one line.
-        super().__init__(f"{key}={value!r} is not valid: {reason}; for example {key}={example!r}")
+        given = f"{key} is missing" if missing else f"{key}={value!r} is not valid"
+        super().__init__(f"{given}: {reason}; for example {key}={example!r}")
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,24 @@ def canonical(name: str) -> str:
     return CANONICAL.sub("-", name).lower()
 
 
+def tool_lock_pins(template: Path) -> dict[str, str]:
+    """Canonical name -> the tool lock (``uv.txt``, ...) that pins it, for every
+    distribution the project's tool locks pin."""
+    pins: dict[str, str] = {}
+    for lock in sorted((template / TOOL_LOCKS).glob("*.txt")):
+        for name in PIN.findall(lock.read_text(encoding="utf-8")):
+            pins.setdefault(canonical(name), lock.name)
+    return pins
+
+
 def load_template(template: Path) -> TemplateData:
-    """The choices (cookiecutter.json, supported.json) and every name in names.json."""
+    """The choices (cookiecutter.json, supported.json), every name in the project's
+    names.json, and every distribution its tool locks pin, with the modules names.json
+    lists for it."""
     config = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
     names = json.loads((template / NAMES_FILE).read_text(encoding="utf-8"))
     taken: dict[str, str] = {}
+    modules_of = {canonical(d): m for d, m in {**names["tool_imports"], **names["imports"]}.items()}
     for distribution, modules in names["imports"].items():
         taken.setdefault(canonical(distribution), f"the distribution {distribution}")
         for module in modules:
@@ -103,9 +124,63 @@ def load_template(template: Path) -> TemplateData:
             taken.setdefault(canonical(distribution), f"the distribution {distribution}")
     for conda_name, pypi_name in names["conda"].items():
         taken.setdefault(canonical(conda_name), f"the conda package {conda_name} ({pypi_name})")
+    for distribution, lock in tool_lock_pins(template).items():
+        where = f"(pinned by tools/envlock/tool-locks/{lock})"
+        taken.setdefault(distribution, f"the distribution {distribution} {where}")
+        for module in modules_of.get(distribution, []):
+            taken.setdefault(
+                canonical(module), f"the module {module} (from {distribution}) {where}"
+            )
     supported = json.loads((template / SUPPORTED_FILE).read_text(encoding="utf-8"))
     choices = {"python_version": supported["pythons"], **config["_choices"]}
     return TemplateData(choices=choices, defaults=config, taken=taken)
+
+
+def answer_keys(data: TemplateData) -> list[str]:
+    """The keys a user answers (cookiecutter.json's own, in its order)."""
+    return [k for k in data.defaults if not k.startswith("_")]
+
+
+def quote_hint(text: str, allowed: list[str]) -> str:
+    """Why an unquoted number in YAML or JSON may read as another choice: ``3.10``
+    without quotes is the number 3.1."""
+    try:
+        number = float(text)
+    except ValueError:
+        return ""
+    for choice in allowed:
+        try:
+            same = float(choice) == number and choice != text
+        except ValueError:
+            continue
+        if same:
+            return (
+                f" (YAML and JSON read {choice} without quotes as the number {text}: "
+                "put the answer in quotes)"
+            )
+    return ""
+
+
+def check_type(key: str, value: object, data: TemplateData) -> None:
+    """Every answer is text: YAML (a config file) and JSON (a replay file) read some
+    unquoted answers as other things."""
+    if isinstance(value, str):
+        return
+    if isinstance(value, bool):
+        reason = (
+            f"it is the boolean {str(value).lower()}, not text: YAML reads yes, no, on, off, "
+            "true and false without quotes as booleans; put the answer in quotes"
+        )
+    elif isinstance(value, (int, float)):
+        reason = (
+            f"it is the number {value}, not text (without quotes YAML and JSON read "
+            "numbers: 3.10 as 3.1); put the answer in quotes"
+        )
+    elif value is None:
+        reason = "it has no value (null): give the answer as text in quotes"
+    else:
+        reason = f"it is a {type(value).__name__}, not text: give one answer, in quotes"
+    raise BadAnswer(key, value, reason, example_for(key, data))
 
 
 def example_for(key: str, data: TemplateData) -> str:
@@ -218,7 +293,8 @@ def check_matrix(answers: Mapping[str, object], data: TemplateData) -> None:
             raise BadAnswer(
                 "python_versions",
                 text,
-                f"{version!r} is not one of {', '.join(data.pythons)}",
+                f"{version!r} is not one of {', '.join(data.pythons)}"
+                + quote_hint(version, data.pythons),
                 example,
             )
     if len(set(matrix)) != len(matrix):
@@ -233,6 +309,15 @@ def check_matrix(answers: Mapping[str, object], data: TemplateData) -> None:
         )
 
 
+def check_complete(answers: Mapping[str, object], data: TemplateData) -> None:
+    """Every answer is there (a replay file or a tool's context may lack some)."""
+    for key in answer_keys(data):
+        if key not in answers:
+            raise BadAnswer(
+                key, None, "the answers have no value for it", example_for(key, data), missing=True
+            )
+
+
 def check(answers: Mapping[str, object], data: TemplateData) -> None:
     """Raise BadAnswer for the first answer that cannot make a working project.
 
@@ -241,6 +326,9 @@ def check(answers: Mapping[str, object], data: TemplateData) -> None:
     Keys starting with ``_`` are the template's own data, not answers.
     """
     public = {k: v for k, v in answers.items() if not k.startswith("_")}
+    for key in answer_keys(data):
+        if key in public:
+            check_type(key, public[key], data)
     for key, value in public.items():
         if isinstance(value, str):
             check_text(key, value, data)
@@ -261,7 +349,10 @@ def check(answers: Mapping[str, object], data: TemplateData) -> None:
     for key, allowed in data.choices.items():
         if key in public and public[key] not in allowed:
             raise BadAnswer(
-                key, public[key], f"choose one of {', '.join(allowed)}", example_for(key, data)
+                key,
+                public[key],
+                f"choose one of {', '.join(allowed)}" + quote_hint(str(public[key]), allowed),
+                example_for(key, data),
             )
     if "python_versions" in public:
         check_matrix(public, data)

@@ -15,40 +15,22 @@ is still complete and one line says what to do.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
 import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+# Rendered by the template's extension: the template's hooks folder (existing_folder.py,
+# shared with the pre-generation hook), the file of the pre-generation hook's note, and
+# the plan.
+STATE = json.loads(r"""{{ cookiecutter | post_gen_state | tojson }}""")
+sys.dont_write_bytecode = True  # no __pycache__ in the template's hooks folder
+sys.path.insert(0, STATE["hooks"])
+import existing_folder
+
 COMMIT_MESSAGE = "Initial project setup"
-
-
-def state_file(project: Path) -> Path:
-    """The note of the pre-generation hook (same name as there)."""
-    digest = hashlib.sha256(str(project.resolve()).encode("utf-8")).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"cookiecutter-bake-{digest}.json"
-
-
-def fingerprint(path: Path) -> list[int] | None:
-    try:
-        info = path.lstat()
-    except FileNotFoundError:
-        return None
-    return [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
-
-
-def written_by_this_bake(project: Path, before: dict[str, list[int] | None]) -> list[str]:
-    """The files the bake created or overwrote; a file it skipped is unchanged."""
-    return [
-        name
-        for name, old in before.items()
-        if os.path.lexists(project / name) and (old is None or fingerprint(project / name) != old)
-    ]
 
 
 def settle_unchosen(project: Path, state: dict, written: list[str], unchosen: list[str]) -> None:
@@ -153,21 +135,19 @@ def set_up_git(project: Path, files: list[str]) -> str:
     return new_repository(project, files)
 
 
-def main(plan: dict[str, list[str]], context: dict) -> int:
+def main(state: dict, context: dict) -> int:
     project = Path.cwd()
-    note = state_file(project)
-    try:
-        state = json.loads(note.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    plan = state["plan"]
+    note = existing_folder.read_note(Path(state["note"]))
+    if note is None:
         print(
             "the note of the pre-generation hook is missing: files of options not chosen "
             "were left in place and nothing was committed; check `git status`"
         )
         return 0
-    note.unlink()
-    written = written_by_this_bake(project, state["files"])
-    settle_unchosen(project, state, written, plan["unchosen"])
-    remove_caches(project, plan["caches"], state["caches"])
+    written = existing_folder.written_by_this_bake(project, note["files"])
+    settle_unchosen(project, note, written, plan["unchosen"])
+    remove_caches(project, plan["caches"], note["caches"])
     print(create_dotenv(project))
     if context["init_git"] == "yes":
         # The files of options not chosen are gone, or the user's own again.
@@ -179,9 +159,4 @@ def main(plan: dict[str, list[str]], context: dict) -> int:
 
 if __name__ == "__main__":
     # tojson writes ' as \u0027, so no answer can end these strings early.
-    sys.exit(
-        main(
-            json.loads(r"""{{ cookiecutter | bake_plan | tojson }}"""),
-            json.loads(r"""{{ cookiecutter | tojson }}"""),
-        )
-    )
+    sys.exit(main(STATE, json.loads(r"""{{ cookiecutter | tojson }}""")))

@@ -5,6 +5,8 @@ file, cruft create, the API), and leaves nothing on disk; odd good ones bake."""
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
 import importlib.util
 import json
 import os
@@ -72,6 +74,17 @@ BAD_ANSWERS = [
     ("package_name", "packaging"),
     ("package_name", "pluggy"),
     ("package_name", "_pytest"),
+    # What the tool locks pin (tools/envlock/tool-locks/*.txt), and the modules of those.
+    ("project_slug", "uv"),
+    ("project_slug", "pip"),
+    ("project_slug", "conda-lock"),
+    ("project_slug", "py-rattler"),
+    ("package_name", "rattler"),
+    ("package_name", "setuptools"),
+    ("package_name", "piptools"),
+    ("package_name", "wheel"),
+    ("package_name", "urllib3"),
+    ("package_name", "certifi"),
     ("package_name", "dotenv"),
     ("package_name", "envlock"),
     ("package_name", "b" * 65),
@@ -83,6 +96,10 @@ BAD_ANSWERS = [
     ("author_email", "not an address"),
     ("description", "{{ 7*7 }}"),
     ("description", "{# hidden #}"),
+    # Jinja that is one of cookiecutter.json's own texts, given for another key.
+    ("description", CONFIG["package_name"]),
+    ("author_name", CONFIG["__answers_checked"]),
+    ("package_name", CONFIG["project_slug"]),
     ("description", "first line\nsecond line"),
     ("description", "nul\x00byte"),
     ("description", "line\u2028separator"),
@@ -107,6 +124,7 @@ SAMPLE = [
     ("description", "nul\x00byte"),
     ("package_name", "pluggy"),
     ("description", "{{ 7*7 }}"),
+    ("description", CONFIG["package_name"]),
     ("description", "first line\nsecond line"),
     ("python_version", "3.9"),
     ("preset", "web"),
@@ -165,6 +183,52 @@ def test_names_in_the_locks_are_refused_by_their_normalised_form():
     for name in ("Typing.Extensions", "PYTHON_DOTENV", "pre.commit"):
         with pytest.raises(answers.BadAnswer, match="the project's locks can hold"):
             answers.check_file_name("project_slug", name, DATA)
+
+
+def tool_lock_pins() -> dict[str, str]:
+    """Distribution -> the tool lock that pins it, read here from the locks themselves."""
+    folder = TEMPLATE / answers.TOOL_LOCKS
+    pin = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
+    return {
+        name: lock.name
+        for lock in sorted(folder.glob("*.txt"))
+        for name in pin.findall(lock.read_text())
+    }
+
+
+def test_every_name_a_tool_lock_pins_is_refused():
+    """Each distribution the tool locks pin, and each module names.json lists for them."""
+    names = json.loads((TEMPLATE / answers.NAMES_FILE).read_text())
+    pins = tool_lock_pins()
+    assert {"uv", "pip", "wheel", "certifi", "urllib3", "conda-lock", "py-rattler"} <= set(pins)
+    modules = {m for d in pins for m in {**names["imports"], **names["tool_imports"]}.get(d, [])}
+    assert {"rattler", "setuptools", "piptools", "conda_lock"} <= modules
+    for name in sorted(set(pins) | modules):
+        with pytest.raises(answers.BadAnswer, match="the project's locks can hold"):
+            answers.check_file_name("package_name", name, DATA)
+    with pytest.raises(answers.BadAnswer) as caught:
+        answers.check_file_name("project_slug", "uv", DATA)
+    assert "the distribution uv (pinned by tools/envlock/tool-locks/uv.txt)" in str(caught.value)
+
+
+def test_a_project_name_a_tool_lock_pins_is_refused_in_one_line(tmp_path: Path):
+    """``project_name=Pip``: the slug it gives is the tool locks' pip."""
+    result = bake_cli(tmp_path / "out", "project_name=Pip", f"python_versions={MATRIX_HERE}")
+    line = assert_refused(result, "project_slug", tmp_path / "out")
+    assert line.startswith("ERROR: project_slug='pip' is not valid: the project's locks can hold")
+
+
+def test_an_answer_that_is_the_keys_own_template_is_as_if_not_given(tmp_path: Path):
+    """The one text rendered as a template: cookiecutter.json's own for that very key."""
+    result = bake_cli(
+        tmp_path / "out",
+        "project_name=Data Study",
+        f"project_slug={CONFIG['project_slug']}",
+        f"python_versions={MATRIX_HERE}",
+        "init_git=no",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "data-study" / "src" / "data_study" / "__init__.py").is_file()
 
 
 def test_a_long_project_name_gets_a_slug_within_the_limit(tmp_path: Path):
@@ -241,6 +305,131 @@ def test_refused_from_a_replay_file(tmp_path: Path, replay: dict, key: str, valu
     )
     assert_refused(result, key, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+def replay_cli(tmp_path: Path, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            str(BIN / "cookiecutter"),
+            "--replay-file",
+            str(path),
+            "-o",
+            str(tmp_path / "out"),
+            str(TEMPLATE),
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+# Values that are not text, as JSON (and YAML) give them without quotes.
+NOT_TEXT = [
+    ("python_version", 3.1, "it is the number 3.1, not text"),
+    ("project_name", 3, "it is the number 3, not text"),
+    ("init_git", True, "it is the boolean true, not text"),
+    ("description", ["a", "b"], "it is a list, not text"),
+    ("author_name", {"first": "Ada"}, "it is a dict, not text"),
+    ("license", None, "it has no value (null)"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), NOT_TEXT)
+def test_an_answer_that_is_not_text_in_a_replay_file_is_one_line(
+    tmp_path: Path, replay: dict, key: str, value: object, reason: str
+):
+    edited = json.loads(json.dumps(replay))
+    edited["cookiecutter"][key] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(edited))
+    line = assert_refused(replay_cli(tmp_path, path), key, tmp_path / "out")
+    assert f"is not valid: {reason}" in line
+    assert "in quotes" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+@pytest.mark.parametrize("key", ["project_name", "project_slug", "package_name", "license"])
+def test_an_answer_missing_from_a_replay_file_is_asked_for_never_a_traceback(
+    tmp_path: Path, replay: dict, key: str
+):
+    """Cookiecutter asks for what a replay file lacks, itself, in an environment without
+    the template's extension, and with only the missing answers: each default renders
+    there (project_slug's and package_name's to nothing), so the question is asked, and
+    without a terminal the bake ends in one line with nothing on disk."""
+    edited = json.loads(json.dumps(replay))
+    del edited["cookiecutter"][key]
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps(edited))
+    result = replay_cli(tmp_path, path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["Aborted!"], result.stderr
+    assert CONFIG["__prompts__"][key].split(" (")[0] in result.stdout  # the question
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_answer_missing_from_a_replay_file_is_checked_when_given(tmp_path: Path, replay: dict):
+    edited = json.loads(json.dumps(replay))
+    del edited["cookiecutter"]["project_slug"]
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps(edited))
+    command = [str(BIN / "cookiecutter"), "--replay-file", str(path), "-o", "out", str(TEMPLATE)]
+    bad = subprocess.run(
+        command, input="my project\n", capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert_refused(bad, "project_slug", tmp_path / "out")
+    good = subprocess.run(
+        command, input="data-lab\n", capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert good.returncode == 0, good.stderr
+    assert (tmp_path / "out" / "data-lab" / "src" / "my_project" / "__init__.py").is_file()
+
+
+def test_unquoted_yaml_numbers_and_booleans_are_refused_saying_to_quote_them(tmp_path: Path):
+    """A config file's ``python_version: 3.10`` is the number 3.1, ``init_git: yes`` a
+    boolean; the line says to quote them (cookiecutter turns the number into text)."""
+    lines = {}
+    for key, text in (("python_version", "3.10"), ("init_git", "yes")):
+        config = tmp_path / f"{key}.yaml"
+        config.write_text(f"replay_dir: {tmp_path / 'replay'}\ndefault_context:\n  {key}: {text}\n")
+        result = subprocess.run(
+            [
+                str(BIN / "cookiecutter"),
+                "--no-input",
+                "--config-file",
+                str(config),
+                "-o",
+                str(tmp_path / "out"),
+                str(TEMPLATE),
+                f"python_versions={MATRIX_HERE}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines[key] = assert_refused(result, key, tmp_path / "out")
+    assert lines["python_version"].startswith("ERROR: python_version='3.1' is not valid")
+    quote = "read 3.10 without quotes as the number 3.1: put the answer in quotes"
+    assert quote in lines["python_version"]
+    assert lines["init_git"].startswith("ERROR: init_git=True is not valid: it is the boolean")
+    assert "put the answer in quotes" in lines["init_git"]
+
+
+def test_a_context_missing_an_answer_is_one_line_and_nothing_on_disk(tmp_path: Path, replay: dict):
+    """A program (or a tool) that calls cookiecutter's generate_files with answers of its
+    own: one that lacks an answer is refused before the project folder is made."""
+    from cookiecutter.generate import generate_files
+
+    context = json.loads(json.dumps(replay))
+    del context["cookiecutter"]["description"]
+    (tmp_path / "out").mkdir()
+    with pytest.raises(CookiecutterException) as caught:
+        generate_files(repo_dir=str(TEMPLATE), context=context, output_dir=str(tmp_path / "out"))
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith("ERROR: description is missing: the answers have no value for it")
+    assert "for example description=" in line
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_a_good_replay_file_bakes(tmp_path: Path, replay: dict):
@@ -503,13 +692,47 @@ def test_odd_but_good_answers_render_valid_files(
     assert name in (project / "README.md").read_text(encoding="utf-8")
 
 
-def test_no_state_is_left_in_the_temporary_folder(tmp_path: Path):
-    """The pre-generation hook's note (it may hold a copy of a user's file) is gone
-    after the bake."""
-    spec = importlib.util.spec_from_file_location(
-        "pre_gen", TEMPLATE / "hooks" / "pre_gen_project.py"
+def test_the_note_is_private_found_by_the_post_hook_and_removed(tmp_path: Path):
+    """The pre-generation hook's note (it may hold a copy of a user's file) goes into a
+    fresh private file (mkstemp), not a name anyone can guess: a link planted at the name
+    the note once had (a hash of the project path) is not written through. The
+    post-generation hook finds the note (the user's environment.yml, overwritten by -f,
+    is put back) and removes it."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"not the bake's\n")
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    mine = b"name: mine  # the user's own\n"
+    (folder / "environment.yml").write_bytes(mine)
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    (temp / f"cookiecutter-bake-{digest}.json").symlink_to(victim)
+    before = set(os.listdir(temp))
+    result = subprocess.run(
+        [
+            str(BIN / "cookiecutter"),
+            "--no-input",
+            "-f",
+            "--config-file",
+            str(config_file(tmp_path, {})),
+            "-o",
+            str(tmp_path / "out"),
+            str(TEMPLATE),
+            f"python_versions={MATRIX_HERE}",
+            "init_git=no",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+        check=False,
     )
-    pre_gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pre_gen)
-    project = bake(tmp_path / "out", init_git="no")
-    assert not pre_gen.state_file(project).exists()
+    assert result.returncode == 0, result.stderr
+    assert "the note of the pre-generation hook is missing" not in result.stdout
+    assert (folder / "environment.yml").read_bytes() == mine  # the note was read
+    assert victim.read_bytes() == b"not the bake's\n"
+    # What is left in the temporary folder is cookiecutter's own rendered hook scripts.
+    left = set(os.listdir(temp)) - before
+    assert left and all(name.startswith("tmp") and name.endswith(".py") for name in left), left
+    copy = base64.b64encode(mine).decode()
+    assert not [n for n in left if copy in (temp / n).read_text()], "a copy of a user's file"

@@ -329,8 +329,10 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     assert "README.md" not in command.split() and "environment.yml" not in command.split()
 
 
-def test_cruft_create_f_into_a_repository(tmp_path: Path, template_files: set[str]):
-    clone = tmp_path / "template"
+@pytest.fixture(scope="module")
+def template_clone(tmp_path_factory) -> Path:
+    """The template as a git repository, as cruft needs it."""
+    clone = tmp_path_factory.mktemp("template") / "template"
     shutil.copytree(
         TEMPLATE,
         clone,
@@ -341,16 +343,18 @@ def test_cruft_create_f_into_a_repository(tmp_path: Path, template_files: set[st
     git(clone, "init", "-q")
     git(clone, "add", "-A")
     git(clone, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "t")
-    folder = user_repository(tmp_path / "out" / "my-project")
-    before, state = files_of(folder), repository_state(folder)
-    result = subprocess.run(
+    return clone
+
+
+def cruft_create_f(clone: Path, output: Path, force: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "cruft"),
             "create",
             "--no-input",
-            "-f",
+            *(["-f"] if force else []),
             "--output-dir",
-            str(tmp_path / "out"),
+            str(output),
             "--extra-context",
             '{"python_versions": "3.12"}',
             f"file://{clone}",
@@ -359,6 +363,14 @@ def test_cruft_create_f_into_a_repository(tmp_path: Path, template_files: set[st
         text=True,
         check=False,
     )
+
+
+def test_cruft_create_f_into_a_repository(
+    tmp_path: Path, template_files: set[str], template_clone: Path
+):
+    folder = user_repository(tmp_path / "out" / "my-project")
+    before, state = files_of(folder), repository_state(folder)
+    result = cruft_create_f(template_clone, tmp_path / "out")
     assert_only_told_what_to_commit(result, folder, state)
     after = files_of(folder)
     for name in set(before) - template_files:
@@ -387,8 +399,11 @@ def test_a_new_repository_commits_exactly_the_files_the_bake_wrote(
     assert "?? credentials.json" in untracked and "?? environment.yml" in untracked
 
 
+@pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
 @pytest.mark.parametrize("link", ["environment.yml", "README.md", "src"])
-def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(tmp_path: Path, link: str):
+def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(
+    tmp_path: Path, link: str, tool: str, request
+):
     shared = tmp_path / "shared"
     (shared / "src").mkdir(parents=True)
     (shared / link if link != "src" else shared / "src" / "kept.txt").write_bytes(b"shared\n")
@@ -396,10 +411,37 @@ def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(tmp_path: Path,
     folder.mkdir(parents=True)
     (folder / link).symlink_to(Path("..", "..", "shared", link))
     before_shared, before_folder = files_of(shared), sorted(os.listdir(folder))
-    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    if tool == "cruft":  # cruft calls cookiecutter's generate_files itself
+        result = cruft_create_f(request.getfixturevalue("template_clone"), tmp_path / "out")
+    else:
+        result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
     assert result.returncode == 1
+    assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"ERROR: my-project/{link} is a symbolic link to ../../shared/{link}")
     assert "Traceback" not in result.stdout + result.stderr
     assert files_of(shared) == before_shared  # the link's target is untouched
     assert sorted(os.listdir(folder)) == before_folder  # nothing was written
+
+
+@pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
+def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
+    tmp_path: Path, tool: str, request
+):
+    """cruft does not catch cookiecutter's own error for this: the template says it."""
+    folder = user_repository(tmp_path / "out" / "my-project")
+    before, state = files_of(folder), repository_state(folder)
+    if tool == "cruft":
+        result = cruft_create_f(
+            request.getfixturevalue("template_clone"), tmp_path / "out", force=False
+        )
+    else:
+        result = cookiecutter_cli(tmp_path / "out", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        f"ERROR: {folder} already exists: bake into another folder (-o), or add -f to "
+        "write the template's files into it (nothing else there is touched)"
+    )
+    assert result.stdout == ""
+    assert files_of(folder) == before and repository_state(folder) == state

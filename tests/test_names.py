@@ -10,6 +10,11 @@ packages are the CUDA build's without the CUDA ones, so dl's list is dl-cuda's. 
 CPU build comes from conftest's stand-in index (``nlp_project``). Bakes with notebooks
 (the default of every preset but none) lock the ``notebooks`` set too; ``docs`` is a
 none bake with notebooks and docs.
+
+The tool locks (tools/envlock/tool-locks/*.txt) are read as they are shipped: every
+distribution they pin must have its modules in names.json (``tool_imports`` for what no
+project lock holds), checked against the same distributions installed in the template's
+own test environment. These tests are fast; the bakes above are marked slow.
 """
 
 from __future__ import annotations
@@ -17,13 +22,18 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import PROJECT_TEMPLATE, bake, run_nox
 
 NAMES = json.loads((PROJECT_TEMPLATE / "tools" / "envlock" / "names.json").read_text())
+TOOL_LOCKS = sorted((PROJECT_TEMPLATE / "tools" / "envlock" / "tool-locks").glob("*.txt"))
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
+# Tool-lock distributions the template's own test environment does not install: two are
+# for other platforms (markers), two the dev requirements do not pull in.
+NOT_INSTALLED_HERE = {"pywin32-ctypes", "xattr", "pip-tools", "wheel"}
 INSTALLED_HERE = ("none", "ml", "nlp", "docs")
 # Read inside the project's environment: each installed distribution and the top-level
 # modules its RECORD lists (packages, modules and extension modules; not the metadata,
@@ -54,6 +64,41 @@ print(json.dumps(found))
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def tool_locked() -> set[str]:
+    """Every distribution the project's tool locks pin (uv, pip-tools, conda-lock, py-rattler
+    and all they need, for every platform)."""
+    return {canonical(m) for lock in TOOL_LOCKS for m in PIN.findall(lock.read_text())}
+
+
+def test_every_tool_lock_distribution_has_its_modules_listed_once():
+    """A tool lock that gains a package fails here until names.json lists its modules;
+    tool_imports holds only what no project lock holds, and nothing the locks dropped."""
+    pinned = tool_locked()
+    assert len(TOOL_LOCKS) == 4 and {"uv", "pip", "py-rattler", "certifi"} <= pinned
+    imports = {canonical(d) for d in NAMES["imports"]}
+    tool_imports = {canonical(d) for d in NAMES["tool_imports"]}
+    assert sorted(pinned - imports - tool_imports) == [], "add to names.json tool_imports"
+    assert sorted(tool_imports & imports) == [], "listed twice in names.json"
+    assert sorted(tool_imports - pinned) == [], "no tool lock pins these any more"
+
+
+def test_listed_tool_modules_are_what_the_distributions_install():
+    """Read from the RECORD of the same distributions in the template's own test
+    environment (the dev requirements install most of the tools)."""
+    found = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", TOP_LEVEL], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    installed = {canonical(k): sorted(v) for k, v in found.items()}
+    listed = {canonical(k): sorted(v) for k, v in NAMES["tool_imports"].items()}
+    assert set(listed) >= NOT_INSTALLED_HERE and not NOT_INSTALLED_HERE & set(installed)
+    compared = {name: installed[name] for name in listed if name in installed}
+    assert len(compared) == len(listed) - len(NOT_INSTALLED_HERE)
+    wrong = {name: modules for name, modules in compared.items() if listed[name] != modules}
+    assert wrong == {}, f"names.json tool_imports should read: {json.dumps(wrong)}"
 
 
 def locked(project: Path) -> set[str]:

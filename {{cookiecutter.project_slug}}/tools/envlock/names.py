@@ -2,8 +2,10 @@
 the template's pre-generation hook).
 
 ``names.json`` keys: ``imports`` (PyPI distribution -> the top-level modules it
-provides), ``conda`` (conda-forge name -> the PyPI distribution it stands for) and
-``sets`` (the distributions of each preset and of the tools).
+provides), ``tool_imports`` (the same for what only the tool locks hold; not probed here:
+the tools live in their own environments), ``conda`` (conda-forge name -> the PyPI
+distribution it stands for) and ``sets`` (the distributions of each preset and of the
+tools).
 """
 
 from __future__ import annotations

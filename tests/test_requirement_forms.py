@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -399,6 +400,32 @@ def test_a_missing_package_and_a_missing_version_in_one_line(engine: str, contex
         "requirements.in line 1: no version of six matches ==99.0 on the package index: "
         "change the version"
     )
+
+
+def narrow(text: str, width: int = 40) -> str:
+    """``text`` as uv prints it in a narrow terminal (it wraps to ``COLUMNS``): each line
+    cut at ``width``, the rest indented under it."""
+    wrapped = []
+    for line in text.splitlines():
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        # uv cuts at spaces only: a name with dashes stays whole (as a real run shows)
+        cut = textwrap.wrap(
+            line, width, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
+        )
+        wrapped += cut or [""]
+    return "\n".join(wrapped)
+
+
+@pytest.mark.parametrize(
+    "recorded", ["uv-no-such-package", "uv-no-such-version", "uv-requires-python"]
+)
+def test_uvs_wrapped_messages_are_told_as_unwrapped(recorded: str, context):
+    text = (RECORDED / f"{recorded}.txt").read_text()
+    assert narrow(text) != text  # the sentences really are cut
+    assert failures.explain("uv pip compile", 1, narrow(text), context) == explain(
+        recorded, context
+    )
+    assert "(its output is above)" not in explain(recorded, context)
 
 
 def test_uvs_requires_python_hint_is_told_as_python_matrix(context):

@@ -213,13 +213,19 @@ def hash_mismatch(name: str, output: str) -> str | None:
     )
 
 
+def unwrapped(output: str) -> str:
+    """``output`` with every run of spaces and line breaks made one space: uv wraps its
+    resolver's sentences to the width of the terminal (or of ``COLUMNS``)."""
+    return " ".join(output.split())
+
+
 def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
     """One line saying why the command ``name`` failed, from what it printed."""
     context = context or Context()
     for found in (
         hash_mismatch(name, output),
-        requires_python(output, context),
-        missing(output, context),
+        requires_python(unwrapped(output), context),
+        missing(unwrapped(output), context),
         network(name, output, context),
         conflict(output),
     ):

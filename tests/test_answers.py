@@ -290,19 +290,7 @@ def test_refused_from_a_replay_file(tmp_path: Path, replay: dict, key: str, valu
     edited["cookiecutter"][key] = value
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(edited))
-    result = subprocess.run(
-        [
-            str(BIN / "cookiecutter"),
-            "--replay-file",
-            str(path),
-            "-o",
-            str(tmp_path / "out"),
-            str(TEMPLATE),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = replay_cli(tmp_path, path)
     assert_refused(result, key, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 

@@ -29,9 +29,16 @@ def fingerprint(path: Path) -> list[int] | None:
     return [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
+def unchosen_folders(plan: dict[str, list[str]]) -> list[str]:
+    """The folders holding files of options not chosen (``docs`` for ``docs/index.md``)."""
+    parents = {parent for name in plan["unchosen"] for parent in Path(name).parents}
+    return sorted(parent.as_posix() for parent in parents - {Path(".")})
+
+
 def take_note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
-    """The files the template writes as they are now, the caches that exist, and a copy of
-    each user's file of an option not chosen (``-f`` would overwrite it)."""
+    """The files the template writes as they are now, the folders of options not chosen
+    and the caches that exist, and a copy of each user's file of an option not chosen
+    (``-f`` would overwrite it)."""
     saved = {}
     for name in plan["unchosen"]:
         path = project / name
@@ -42,6 +49,7 @@ def take_note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
             }
     return {
         "files": {name: fingerprint(project / name) for name in plan["files"]},
+        "folders": [name for name in unchosen_folders(plan) if (project / name).is_dir()],
         "caches": [name for name in plan["caches"] if os.path.lexists(project / name)],
         "saved": saved,
     }

@@ -46,6 +46,16 @@ def settle_unchosen(project: Path, state: dict, written: list[str], unchosen: li
             path.unlink()
 
 
+def remove_empty_folders(project: Path, plan: dict[str, list[str]], existed: list[str]) -> None:
+    """The folders cookiecutter made only for files of options not chosen (``docs/`` of a
+    ``docs=none`` bake), deepest first; a folder that was there before is the user's."""
+    folders = existing_folder.unchosen_folders(plan)
+    for name in sorted(folders, key=lambda folder: folder.count("/"), reverse=True):
+        path = project / name
+        if name not in existed and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
 def remove_caches(project: Path, caches: list[str], existed: list[str]) -> None:
     """Caches copied from a template folder used in place (its tools ran there)."""
     for name in caches:
@@ -147,6 +157,7 @@ def main(state: dict, context: dict) -> int:
         return 0
     written = existing_folder.written_by_this_bake(project, note["files"])
     settle_unchosen(project, note, written, plan["unchosen"])
+    remove_empty_folders(project, plan, note["folders"])
     remove_caches(project, plan["caches"], note["caches"])
     print(create_dotenv(project))
     if context["init_git"] == "yes":

@@ -53,6 +53,14 @@ def tracked(project: Path) -> set[str]:
 def test_tree_and_first_commit(baked: Path):
     for name in EXPECTED_FILES:
         assert (baked / name).is_file(), name
+    # No folder is left empty by an option not chosen (docs/ of docs=none, the default).
+    empty = [
+        path.relative_to(baked).as_posix()
+        for path in baked.rglob("*")
+        if path.is_dir() and ".git" not in path.parts and not any(path.iterdir())
+    ]
+    assert empty == []
+    assert not (baked / "docs").exists()
     assert git(baked, "log", "--format=%s").strip() == "Initial project setup"
     assert git(baked, "status", "--porcelain") == ""
     assert set(EXPECTED_FILES) <= tracked(baked)
@@ -387,8 +395,10 @@ def test_a_new_repository_commits_exactly_the_files_the_bake_wrote(
     for name, content in mine.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)
+    (folder / "docs").mkdir()  # the user's, empty: a docs=none bake leaves it
     result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
     assert result.returncode == 0, result.stderr
+    assert (folder / "docs").is_dir() and not any((folder / "docs").iterdir())
     assert git(folder, "log", "--format=%s").strip() == "Initial project setup"
     committed = set(git(folder, "show", "--name-only", "--format=", "HEAD").split())
     assert committed == template_files

@@ -464,11 +464,18 @@ def test_compile_commands(tmp_path: Path):
 def test_uv_is_given_only_the_uv_settings_that_change_no_resolution():
     env = engines.uv_env(
         {"UV_CACHE_DIR": "/c", "UV_INDEX_URL": "x", "UV_EXCLUDE_NEWER": "2025-01-01",
-         "UV_CONFIG_FILE": "u.toml", "UV_SOMETHING_NEWER": "1", "PATH": "/bin"}
+         "UV_CONFIG_FILE": "u.toml", "UV_SOMETHING_NEWER": "1", "PATH": "/bin",
+         "UV_OFFLINE": "1", "UV_NATIVE_TLS": "1", "UV_SYSTEM_CERTS": "1",
+         "UV_DEFAULT_INDEX": "y", "UV_FIND_LINKS": "z", "UV_NO_BINARY": "1",
+         "UV_PRERELEASE": "allow", "UV_RESOLUTION": "lowest", "UV_CONSTRAINT": "c.txt"}
     )  # fmt: skip
+    # The user's way of reaching the network (or not) is kept; what to install is not.
     assert env == {
         "UV_CACHE_DIR": "/c",
         "PATH": "/bin",
+        "UV_OFFLINE": "1",
+        "UV_NATIVE_TLS": "1",
+        "UV_SYSTEM_CERTS": "1",
         "UV_NO_CONFIG": "1",
         "UV_PYTHON_DOWNLOADS": "never",
     }

@@ -466,6 +466,23 @@ def test_a_network_failure_names_the_host(recorded: str, expected: str, context)
     assert "package index could not be reached" not in message
 
 
+@pytest.mark.parametrize(
+    ("recorded", "name", "lacks"),
+    [
+        ("uv-offline-not-cached", "uv pip sync", "cloudpickle"),
+        ("uv-compile-offline-not-cached", "uv pip compile", "python-dotenv"),
+    ],
+)
+def test_offline_with_a_cache_that_lacks_a_package_says_so(recorded, name, lacks, context):
+    """uv's own words call it unsatisfiable: the line must not send the user to the .in
+    files, since nothing there is wrong."""
+    output = (RECORDED / f"{recorded}.txt").read_text()
+    assert failures.explain(name, 1, output, context) == (
+        f"`{name}` ran offline (UV_OFFLINE is set) and {lacks} is not in uv's cache: unset "
+        "UV_OFFLINE for one session while the network is reachable, which fills the cache"
+    )
+
+
 def test_a_conflict_quotes_the_cause(context):
     assert explain("uv-conflict", context) == (
         "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "

@@ -312,7 +312,8 @@ def test_tests_find_the_matrix_through_a_pyenv_shim_and_coverage_combines(projec
         assert data == [f".coverage.3.11-{sys.platform}", f".coverage.3.12-{sys.platform}"]
         for name in data:  # each Python took one branch of versioned.py
             assert float(coverage_total(project, name)) < 100
-        report = run_nox(project, "-s", "coverage").stdout
+        # The user's UV_OFFLINE is honoured: the session's venv comes from uv's cache.
+        report = run_nox(project, "-s", "coverage", env=nox_env(UV_OFFLINE="1", **OFFLINE)).stdout
         assert "TOTAL" in report and (project / "coverage.xml").is_file()
         assert (project / "htmlcov" / "index.html").is_file()
         assert coverage_total(project, ".coverage") == "100"  # combined: both branches
@@ -365,19 +366,22 @@ def test_pythons_lists_the_matrix_and_install_fails_fast_offline(project: Path):
     assert pythons.find_python("3.14") is None
 
 
-def test_fmt_fixes_a_badly_formatted_file(project: Path):
+def test_fmt_fixes_a_badly_formatted_file_offline(project: Path):
+    """With the user's UV_OFFLINE (and no network at all), fmt and lint build their venvs
+    from uv's cache: the setting reaches every uv command."""
+    offline = nox_env(UV_OFFLINE="1", **OFFLINE)
     ugly = project / "src" / "my_project" / "ugly.py"
     ugly.write_text(
         '"""Badly formatted."""\nimport sys\nimport json\ndef dump( x:dict[str,int] )->str :\n'
         "  return json.dumps( x,indent = 2 )\n"
     )
     try:
-        run_nox(project, "-s", "fmt")
+        run_nox(project, "-s", "fmt", env=offline)
         assert ugly.read_text() == (
             '"""Badly formatted."""\n\nimport json\n\n\ndef dump(x: dict[str, int]) -> str:\n'
             "    return json.dumps(x, indent=2)\n"
         )
-        run_nox(project, "-s", "lint")
+        run_nox(project, "-s", "lint", env=offline)
     finally:
         ugly.unlink()
 

@@ -34,17 +34,20 @@ PIP_MACHINE_SETTINGS = (
 )
 
 
-# The only UV_* variables uv is given: how it caches, links, waits and authenticates, none
-# of which changes what is resolved or installed. Every other UV_* variable is dropped (an
-# allow-list, so a variable a newer uv adds cannot change a lock unnoticed): an index,
-# find-links, constraint, override, exclude-newer, prerelease, resolution or binary policy
-# of this machine must not reach a lock or an install, since the lock's inputs digest
-# cannot see it. The project's own indexes come from ``extra-index-urls`` instead.
+# The only UV_* variables uv is given: how it caches, links, waits, reaches the network
+# (or not: UV_OFFLINE) and authenticates, none of which changes what is resolved or
+# installed (offline, uv installs the same hash-pinned files from its cache, or fails).
+# Every other UV_* variable is dropped (an allow-list, so a variable a newer uv adds
+# cannot change a lock unnoticed): an index, find-links, constraint, override,
+# exclude-newer, prerelease, resolution or binary policy of this machine must not reach a
+# lock or an install, since the lock's inputs digest cannot see it. The project's own
+# indexes come from ``extra-index-urls`` instead.
 UV_KEPT = frozenset(
     {
         "UV_CACHE_DIR",
         "UV_NO_CACHE",
         "UV_LINK_MODE",
+        "UV_OFFLINE",
         "UV_CONCURRENT_DOWNLOADS",
         "UV_CONCURRENT_BUILDS",
         "UV_CONCURRENT_INSTALLS",
@@ -52,8 +55,10 @@ UV_KEPT = frozenset(
         "UV_REQUEST_TIMEOUT",
         "UV_HTTP_RETRIES",
         "UV_NATIVE_TLS",
+        "UV_SYSTEM_CERTS",  # UV_NATIVE_TLS's newer name
         "UV_NO_PROGRESS",
         "UV_KEYRING_PROVIDER",
+        "UV_CREDENTIALS_DIR",
     }
 )
 

@@ -62,6 +62,9 @@ NOT_FOUND_UV = re.compile(
 NO_VERSION_UV = re.compile(r"there is no version of (?P<req>[A-Za-z0-9._\-\[\]]+[<>=!~]=?[^\s,]+)")
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
+# uv with UV_OFFLINE (the user's setting, which the sessions keep): what its cache lacks.
+NOT_CACHED_UV = re.compile(r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the cache")
+OFFLINE_SIGNS = ("network was disabled", "network connectivity is disabled")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +195,18 @@ def missing(output: str, context: Context) -> str | None:
     )
 
 
+def offline(name: str, output: str) -> str | None:
+    """uv ran offline (the user's UV_OFFLINE) and its cache lacks something it needs."""
+    if not any(sign in output.lower() for sign in OFFLINE_SIGNS):
+        return None
+    match = NOT_CACHED_UV.search(output)
+    lacks = f"{canonicalize_name(match['name'])} is not" if match else "what it needs is not"
+    return (
+        f"`{name}` ran offline (UV_OFFLINE is set) and {lacks} in uv's cache: unset "
+        "UV_OFFLINE for one session while the network is reachable, which fills the cache"
+    )
+
+
 def conflict(output: str) -> str | None:
     if "No solution found" not in output and "ResolutionImpossible" not in output:
         return None
@@ -224,6 +239,7 @@ def explain(name: str, returncode: int, output: str, context: Context | None = N
     context = context or Context()
     for found in (
         hash_mismatch(name, output),
+        offline(name, unwrapped(output)),
         requires_python(unwrapped(output), context),
         missing(unwrapped(output), context),
         network(name, output, context),

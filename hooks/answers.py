@@ -17,6 +17,7 @@ names.json lists).
 from __future__ import annotations
 
 import builtins
+import difflib
 import json
 import keyword
 import re
@@ -193,6 +194,23 @@ def example_for(key: str, data: TemplateData) -> str:
     return default if isinstance(default, str) and default in allowed else allowed[0]
 
 
+def closest_choice(value: object, allowed: list[str]) -> str | None:
+    """The choice a mistyped answer most likely meant: the same but for case, the only one
+    it begins (``gpl`` for ``GPL-3.0-or-later``), or a near spelling (``mll`` for ``ml``)."""
+    typed = str(value).strip().lower()
+    if not typed:
+        return None
+    for choice in allowed:
+        if choice.lower() == typed:
+            return choice
+    starting = [choice for choice in allowed if choice.lower().startswith(typed)]
+    if len(starting) == 1:
+        return starting[0]
+    lowered = {choice.lower(): choice for choice in allowed}
+    near = difflib.get_close_matches(typed, list(lowered), n=1, cutoff=0.6)
+    return lowered[near[0]] if near else None
+
+
 def parse_matrix(text: str) -> list[str]:
     """``"3.10, 3.11 3.12"`` -> ``["3.10", "3.11", "3.12"]`` (commas or spaces)."""
     return text.replace(",", " ").split()
@@ -348,11 +366,13 @@ def check(answers: Mapping[str, object], data: TemplateData) -> None:
         )
     for key, allowed in data.choices.items():
         if key in public and public[key] not in allowed:
+            # A version is not a spelling: 3.15 means no supported Python, not 3.14.
+            meant = None if key == "python_version" else closest_choice(public[key], allowed)
             raise BadAnswer(
                 key,
                 public[key],
                 f"choose one of {', '.join(allowed)}" + quote_hint(str(public[key]), allowed),
-                example_for(key, data),
+                meant or example_for(key, data),
             )
     if "python_versions" in public:
         check_matrix(public, data)

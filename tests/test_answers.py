@@ -175,6 +175,33 @@ def test_check_names_the_key_and_an_example(key: str, value: str):
     answers.check(example, DATA)  # the example it offers is a good answer
 
 
+@pytest.mark.parametrize(
+    ("key", "typed", "meant"),
+    [
+        ("preset", "mll", "ml"),
+        ("preset", "NLP", "nlp"),
+        ("preset", "dl-cpu", "dl-cuda"),  # near in spelling: still a valid example
+        ("license", "mit", "MIT"),
+        ("license", "gpl", "GPL-3.0-or-later"),
+        ("license", "apache", "Apache-2.0"),
+        ("license", "BSD", "BSD-3-Clause"),
+        ("lock_engine", "pip_tools", "pip-tools"),
+        ("env_manager", "Conda", "conda"),
+        ("docs", "mkdoc", "mkdocs"),
+        ("init_git", "y", "yes"),
+        ("python_version", "3.1", "3.12"),  # a version is not a spelling: the default
+        ("license", "proprietary", "MIT"),  # nothing near: the default
+    ],
+)
+def test_a_mistyped_choice_is_offered_what_it_most_likely_meant(key, typed, meant):
+    """The example (and so the command that bakes again) holds the likely answer, not the
+    default, so the user need not fix it by hand."""
+    with pytest.raises(answers.BadAnswer) as caught:
+        answers.check(answers_with(**{key: typed}), DATA)
+    assert caught.value.example == meant
+    assert str(caught.value).endswith(f"for example {key}={meant!r}")
+
+
 def test_default_answers_pass():
     answers.check(answers_with(), DATA)
 

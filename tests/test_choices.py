@@ -180,6 +180,16 @@ def test_both_readmes_list_every_session_of_the_noxfile(tmp_path: Path):
     )  # every session, * (run by default) or - (only when named); tests once per Python
     sessions = set(re.findall(r"^[*-] ([a-z]+)(?:-[0-9.]+)? -> ", listed.stdout, re.MULTILINE))
     assert {"setup", "tests", "coverage", "lab"} <= sessions
+    # The noxfile's docstring (the head of `nox --list`) names each session's module.
+    named = {
+        session.strip(): module
+        for sessions_named, module in re.findall(
+            r"((?:[a-z]+, )*[a-z]+): envlock/(\S+\.py)", listed.stdout
+        )
+        for session in sessions_named.split(",")
+    }
+    assert set(named) == sessions
+    assert all((project / "tools" / "envlock" / module).is_file() for module in named.values())
     template_readme = (TEMPLATE / "README.md").read_text()
     assert readme_sessions(template_readme, "## The sessions of a baked project") == sessions
     assert readme_sessions((project / "README.md").read_text(), "## Sessions") == sessions

@@ -349,14 +349,36 @@ def test_coverage_without_data_says_what_to_run(project: Path):
     )
 
 
-def test_pythons_lists_the_matrix_and_install_fails_fast_offline(project: Path):
+@contextlib.contextmanager
+def stalled_server() -> Iterator[socket.socket]:
+    """A server that takes connections and never answers: the kernel accepts them into
+    the listen queue, and nothing ever reads or writes."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server
+
+
+def test_pythons_lists_the_matrix_and_install_gives_up_a_stalled_download(project: Path):
     listed = run_nox(project, "-s", "pythons").stdout
     table = {line.split()[1]: line.split()[2] for line in listed.splitlines()}
     assert table["3.11"] == "ok" and table["3.12"] == "ok" and table["3.14"] == "missing"
     assert "`pyenv install 3.14`" in listed
-    # This machine reaches package indexes only: pyenv's downloads cannot be made.
-    offline = without_ci(**OFFLINE, PYTHON_BUILD_MIRROR_URL="http://127.0.0.1:9")
-    result = run_nox(project, "-s", "pythons", "--", "--install", env=offline, check=False)
+    # The real pyenv, whose download tool (curl here) first asks pyenv's mirror: a server
+    # that never answers, so only the stall limit the session gives curl ends the wait
+    # (curl has none of its own: without it this run would wait until the timeout below).
+    # Then python.org, through a proxy that refuses (this machine reaches package indexes
+    # only).
+    with stalled_server() as mirror:
+        port = mirror.getsockname()[1]
+        offline = without_ci(
+            **OFFLINE, NO_PROXY="127.0.0.1", PYTHON_BUILD_MIRROR_URL=f"http://127.0.0.1:{port}"
+        )
+        result = run_nox(
+            project, "-s", "pythons", "--", "--install", env=offline, check=False, timeout=300
+        )
+        mirror.setblocking(False)
+        mirror.accept()[0].close()  # the download did reach the stalled mirror
     assert result.returncode != 0
     last = [line for line in result.stdout.splitlines() if line.startswith("nox > ")][-1]
     assert "pyenv could not download Python 3.14: the network is not reachable" in last, (
@@ -364,6 +386,45 @@ def test_pythons_lists_the_matrix_and_install_fails_fast_offline(project: Path):
     )
     assert "Traceback" not in result.stdout
     assert pythons.find_python("3.14") is None
+
+
+# STAND-IN for a pyenv that hangs (a broken install, a plugin's hook waiting on something):
+# the real one answers. It starts a child that holds its output open and waits for it, so
+# only stopping the whole group ends the wait.
+HANGING_PYENV = """#!/bin/sh
+echo "$$" > "$(dirname "$0")/pyenv.pid"
+sleep 3600 &
+echo "$!" > "$(dirname "$0")/child.pid"
+wait
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_a_pyenv_that_hangs_is_stopped_with_one_line(project: Path, tmp_path: Path):
+    if not Path("/proc/self/stat").is_file():
+        pytest.skip("reads /proc to see the stand-in's processes end")
+    stand_in = tmp_path / "bin"
+    stand_in.mkdir()
+    (stand_in / "pyenv").write_text(HANGING_PYENV)
+    (stand_in / "pyenv").chmod(0o755)
+    env = without_ci(**OFFLINE, PATH=f"{stand_in}{os.pathsep}{os.environ['PATH']}")
+    result = run_nox(project, "-s", "pythons", "--", "--install", env=env, check=False, timeout=300)
+    assert result.returncode != 0
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(
+        "nox > Session pythons aborted: `pyenv latest --known 3.14` did not answer within 10 "
+        "seconds and was stopped: pyenv is stuck"
+    ), result.stdout
+    assert "Traceback" not in result.stdout
+    for name in ("pyenv.pid", "child.pid"):  # the stand-in and what it started: both gone
+        assert not alive(int((stand_in / name).read_text())), name
 
 
 def test_fmt_fixes_a_badly_formatted_file_offline(project: Path):

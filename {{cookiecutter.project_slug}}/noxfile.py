@@ -10,7 +10,9 @@ Each session's whole logic is one module of tools/envlock, which the template up
 
     setup: envlock/setup.py      lock: envlock/lock.py        rebuild: envlock/rebuild.py
     doctor: envlock/doctor.py    hooks: envlock/hooks.py      matrix: envlock/matrix.py
-    tests, lint: envlock/dev_install.py (their venvs)
+    tests, lint, fmt: envlock/dev_install.py (their venvs)
+    coverage: envlock/coverage_report.py    pythons: envlock/pyenv_matrix.py
+    docs: envlock/docs_site.py              lab: envlock/kernel.py
 
 What differs between a venv and a conda prefix is in envlock/backends/.
 """

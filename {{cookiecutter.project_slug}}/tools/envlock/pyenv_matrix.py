@@ -11,10 +11,12 @@ the matrix there, before whatever it said already, and each shim resolves.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -45,6 +47,10 @@ DOWNLOAD_OPTIONS = {
     "PYTHON_BUILD_WGET_OPTS": f"--timeout={STALL_SECONDS} --tries=2",
     "PYTHON_BUILD_ARIA2_OPTS": f"--connect-timeout={STALL_SECONDS} --timeout={STALL_SECONDS}",
 }
+# `pyenv latest --known` answers from pyenv's own files in a second or two. One that has
+# not answered after this long is stuck (a broken install, a plugin's hook waiting on
+# something) and is stopped, with everything it started.
+ANSWER_SECONDS = 10
 NETWORK_SIGNS = (
     "could not resolve host",
     "failed to connect",
@@ -174,6 +180,44 @@ def find_pyenv(environ: Mapping[str, str]) -> str:
     )
 
 
+def stop_tree(process: subprocess.Popen[str]) -> None:
+    """Stop ``process`` and what it started (a child left running would hold its output
+    open, and reading that output would wait for it), even when ``process`` itself ended."""
+    if sys.platform == "win32":
+        subprocess.run(
+            ["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False
+        )
+        return
+    with contextlib.suppress(ProcessLookupError):  # nothing of the group is left
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: see ask_pyenv
+
+
+def ask_pyenv(
+    argv: list[str], environ: Mapping[str, str]
+) -> subprocess.CompletedProcess[str] | None:
+    """Run a quick pyenv command; None when it has not answered within ``ANSWER_SECONDS``
+    (then it is stopped, with what it started)."""
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(environ),
+        start_new_session=sys.platform != "win32",  # a group of its own, stopped as one
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=ANSWER_SECONDS)
+    except subprocess.TimeoutExpired:
+        stop_tree(process)
+        process.communicate()
+        return None
+    except BaseException:  # Ctrl-C: pyenv's own group does not get the terminal's signal
+        stop_tree(process)
+        raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
 def download_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of `pyenv install`: stall limits first, the user's options after
     (so theirs win), and no prompt can wait for an answer."""
@@ -232,7 +276,8 @@ def install_missing(
     """Install the matrix's missing Pythons with pyenv; return what was done, one line each.
 
     Each version is first looked up in pyenv's own (offline) list, so an unknown one fails
-    at once; a download that cannot start or stalls fails within ``STALL_SECONDS``.
+    at once (and a pyenv that does not answer, within ``ANSWER_SECONDS``); a download
+    that cannot start or stalls fails within ``STALL_SECONDS``.
     """
     environ = os.environ if environ is None else environ
     missing = [python.version for python in status if python.missing]
@@ -241,14 +286,14 @@ def install_missing(
     pyenv = find_pyenv(environ)
     done = []
     for version in missing:
-        known = subprocess.run(
-            [pyenv, "latest", "--known", version],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=dict(environ),
-            check=False,
-        )
+        known = ask_pyenv([pyenv, "latest", "--known", version], environ)
+        if known is None:
+            raise EnvlockError(
+                f"`pyenv latest --known {version}` did not answer within {ANSWER_SECONDS} "
+                "seconds and was stopped: pyenv is stuck (try `pyenv --version` in a shell; "
+                f"a plugin or hook may be waiting), or install Python {version} another way "
+                f"(python{version} on PATH is found too)"
+            )
         release = known.stdout.strip()
         if known.returncode != 0 or not release:
             raise EnvlockError(

@@ -119,7 +119,17 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     )
 
 
-def new_repository(project: Path, files: list[str]) -> str:
+def identity_commands(context: dict) -> str:
+    """The two commands that give git an identity, with the author's answers in them."""
+    name = str(context.get("author_name") or "").strip() or "Your Name"
+    email = str(context.get("author_email") or "").strip() or "you@example.com"
+    return (
+        f"`git config --global user.name {shlex.quote(name)}` and "
+        f"`git config --global user.email {shlex.quote(email)}`"
+    )
+
+
+def new_repository(project: Path, files: list[str], context: dict) -> str:
     init = ["init", "--quiet"]
     if not git(project, "config", "--get", "init.defaultBranch").stdout.strip():
         init.append("--initial-branch=main")
@@ -128,21 +138,28 @@ def new_repository(project: Path, files: list[str]) -> str:
     names = to_commit(project, files)
     if git(project, "add", "--", *names).returncode != 0:
         return "git could not stage the new files: nothing was committed; run `git status`"
-    if git(project, "commit", "--quiet", "--message", COMMIT_MESSAGE).returncode != 0:
+    committed = git(project, "commit", "--quiet", "--message", COMMIT_MESSAGE)
+    if committed.returncode != 0:
+        commit = f"`cd {shlex.quote(project.name)} && git commit -m {shlex.quote(COMMIT_MESSAGE)}`"
+        if "ident" in committed.stderr.lower() or "who you are" in committed.stderr:
+            return (
+                "git could not commit, as it has no user identity here: the new files are "
+                f"staged, not committed; set one ({identity_commands(context)}), then {commit}"
+            )
+        last = (committed.stderr.strip().splitlines() or ["no output"])[-1]
         return (
-            "git could not commit (no user identity?): the new files are staged, not "
-            "committed; set `git config --global user.name/user.email`, then "
-            f"`git commit -m '{COMMIT_MESSAGE}'`"
+            f"git could not commit ({last}): the new files are staged, not committed; "
+            f"once `git commit` works here, {commit}"
         )
     return f"git repository created with a first commit of {len(names)} files: {COMMIT_MESSAGE!r}"
 
 
-def set_up_git(project: Path, files: list[str]) -> str:
+def set_up_git(project: Path, files: list[str], context: dict) -> str:
     if shutil.which("git") is None:
         return "git not found: the project has no repository yet; install git, then `git init`"
     if git(project, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true":
         return in_existing_repository(project, files)
-    return new_repository(project, files)
+    return new_repository(project, files, context)
 
 
 def main(state: dict, context: dict) -> int:
@@ -163,7 +180,7 @@ def main(state: dict, context: dict) -> int:
     if context["init_git"] == "yes":
         # The files of options not chosen are gone, or the user's own again.
         kept = [f for f in written if f not in plan["unchosen"]]
-        print(set_up_git(project, kept))
+        print(set_up_git(project, kept, context))
     print(f"Next: cd {shlex.quote(project.name)} && nox -s setup")
     return 0
 

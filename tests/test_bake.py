@@ -135,33 +135,40 @@ def test_no_git_init_when_declined(tmp_path: Path):
     assert (project / "noxfile.py").is_file()
 
 
-def test_bake_without_git_identity_leaves_staged_repo(tmp_path: Path, capfd):
+def test_bake_without_git_identity_leaves_staged_repo_and_says_how_to_commit(tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
-    env = {
-        "HOME": str(home),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "EMAIL": "",
-        "GIT_AUTHOR_NAME": "",
-        "GIT_COMMITTER_NAME": "",
-        "GIT_AUTHOR_EMAIL": "",
-        "GIT_COMMITTER_EMAIL": "",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        project = bake(tmp_path / "out")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    out = capfd.readouterr().out
-    assert "git could not commit" in out
+    config = tmp_path / "gitconfig"  # git may guess an identity from the host: not here
+    config.write_text("[user]\n\tuseConfigOnly = true\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "EMAIL"}
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(config))
+    answers = ["python_versions=3.12", "author_name=Dana O'Hara", "author_email=dana@example.com"]
+    output = str(tmp_path / "out")
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", output, str(TEMPLATE), *answers],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if "git" in line]
+    project = tmp_path / "out" / "my-project"
     assert "README.md" in git(project, "diff", "--cached", "--name-only")
     assert ".env" not in git(project, "diff", "--cached", "--name-only").split()
+    assert line.startswith("git could not commit, as it has no user identity here"), line
+    # The commands it names, with the author's answers, make the first commit as given.
+    commands = re.findall(r"`([^`]+)`", line)
+    assert commands == [
+        "git config --global user.name 'Dana O'\"'\"'Hara'",
+        "git config --global user.email dana@example.com",
+        "cd my-project && git commit -m 'Initial project setup'",
+    ]
+    for command in commands:
+        subprocess.run(command, shell=True, cwd=project.parent, env=env, check=True)
+    assert git(project, "log", "--format=%an <%ae> %s").strip() == (
+        "Dana O'Hara <dana@example.com> Initial project setup"
+    )
 
 
 def test_bake_without_git_says_so_and_succeeds(tmp_path: Path):

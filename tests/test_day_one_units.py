@@ -145,3 +145,16 @@ def test_locks_to_commit_follow_git(tmp_path: Path):
     ((check, result, detail),) = rows(tmp_path)
     assert (check, result) == ("locks committed", "warning") and "commit it" in detail
     assert all(c.ok for c in lock_commit.doctor_checks(tmp_path))  # a warning never fails
+
+
+def test_locks_to_commit_in_a_folder_of_a_larger_repository(tmp_path: Path):
+    """git status names paths from the repository's top, not from the project."""
+    git(tmp_path, "init", "-q")
+    project = tmp_path / "services" / "model"
+    project.mkdir(parents=True)
+    (project / "requirements.txt").write_text("x==1\n")
+    (tmp_path / "requirements.txt").write_text("the top's own, not the project's\n")
+    assert lock_commit.uncommitted(project) == ["requirements.txt"]
+    git(tmp_path, "add", "services")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x")
+    assert lock_commit.uncommitted(project) == []  # the top's untracked lock is not its

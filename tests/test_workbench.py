@@ -340,6 +340,7 @@ def test_tests_find_the_matrix_through_a_pyenv_shim_and_coverage_combines(projec
 def test_coverage_without_data_says_what_to_run(project: Path):
     result = run_nox(project, "-s", "coverage", check=False)
     assert result.returncode != 0
+    assert "installing requirements-dev.txt" not in result.stdout  # it says so at once
     assert (
         result.stdout.rstrip()
         .splitlines()[-1]

@@ -226,8 +226,8 @@ def fmt(session: nox.Session) -> None:
 @user_errors
 def coverage(session: nox.Session) -> None:
     """Combine the coverage of every Python's tests; report it (fail_under in pyproject.toml)."""
+    coverage_report.data_files(ROOT)  # no data: said before anything is installed
     sync_session_venv(session, PROJECT.python)
-    coverage_report.data_files(ROOT)
     session.run("coverage", "combine", "--keep", "--quiet")  # a fresh .coverage
     # Reports combine again on their own (--keep-combined leaves each Python's data file);
     # the files are written whatever the total, and the table last checks fail_under.

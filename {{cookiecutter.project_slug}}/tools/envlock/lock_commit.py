@@ -30,15 +30,19 @@ def uncommitted(root: Path) -> list[str] | None:
     names = lock_files(root)
     if shutil.which("git") is None:
         return None
+    # The project may be a folder of a larger repository: git status names paths from
+    # the repository's top, so they are read without the project's prefix.
     inside = subprocess.run(
-        ["git", "rev-parse", "--is-inside-work-tree"],
+        ["git", "rev-parse", "--is-inside-work-tree", "--show-prefix"],
         cwd=root,
         capture_output=True,
         text=True,
         check=False,
     )
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
+    answer = inside.stdout.splitlines()
+    if inside.returncode != 0 or not answer or answer[0].strip() != "true":
         return None
+    prefix = answer[1].strip() if len(answer) > 1 else ""
     if not names:
         return []
     status = subprocess.run(
@@ -50,7 +54,8 @@ def uncommitted(root: Path) -> list[str] | None:
     )
     if status.returncode != 0:
         return None
-    changed = {line[3:].strip().strip('"') for line in status.stdout.splitlines() if line}
+    paths = {line[3:].strip().strip('"') for line in status.stdout.splitlines() if line}
+    changed = {path.removeprefix(prefix) for path in paths}
     return [name for name in names if name in changed]
 
 

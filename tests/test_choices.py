@@ -90,6 +90,8 @@ def test_license_file_spdx_and_license_check(variant):
         assert "license" not in pyproject["project"]
         assert "license-files" not in pyproject["project"]
         assert "PY003" in ignored
+        readme = (project / "README.md").read_text()
+        assert "## License\n\nNone yet" in readme and "`LICENSE`" in readme
         return
     text = (project / "LICENSE").read_text(encoding="utf-8")
     assert text.strip().splitlines()[0].strip() == FIRST_LINES[chosen]

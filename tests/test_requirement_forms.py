@@ -483,6 +483,23 @@ def test_offline_with_a_cache_that_lacks_a_package_says_so(recorded, name, lacks
     )
 
 
+@pytest.mark.parametrize(
+    ("recorded", "what"),
+    [
+        (
+            "uv-value-missing",
+            "a value is required for `--upgrade-package <UPGRADE_PACKAGE>` but none was supplied",
+        ),
+        ("uv-unexpected-argument", "unexpected argument `--bogus` found"),
+    ],
+)
+def test_an_argument_uv_refuses_is_named_with_what_lock_takes(recorded, what, context):
+    assert explain(recorded, context) == (
+        f"`uv pip compile` refused its arguments ({what}): what follows `--` goes to it; "
+        "for example `nox -s lock -- --upgrade` or `nox -s lock -- --upgrade-package NAME`"
+    )
+
+
 def test_a_conflict_quotes_the_cause(context):
     assert explain("uv-conflict", context) == (
         "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "

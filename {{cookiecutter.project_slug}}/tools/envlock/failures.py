@@ -64,6 +64,11 @@ NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
 # uv with UV_OFFLINE (the user's setting, which the sessions keep): what its cache lacks.
 NOT_CACHED_UV = re.compile(r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the cache")
+# uv refusing its command line: arguments a user passed after `--` (nox -s lock -- ...).
+USAGE_UV = re.compile(
+    r"^error: (?P<what>(?:a value is required for|unexpected argument|invalid value) .+)$",
+    re.MULTILINE,
+)
 OFFLINE_SIGNS = ("network was disabled", "network connectivity is disabled")
 
 
@@ -207,6 +212,18 @@ def offline(name: str, output: str) -> str | None:
     )
 
 
+def usage(name: str, output: str) -> str | None:
+    """uv refused an argument: one the user gave after ``--``."""
+    match = USAGE_UV.search(output)
+    if match is None:
+        return None
+    what = match["what"].replace("'", "`")
+    return (
+        f"`{name}` refused its arguments ({what}): what follows `--` goes to it; for "
+        "example `nox -s lock -- --upgrade` or `nox -s lock -- --upgrade-package NAME`"
+    )
+
+
 def conflict(output: str) -> str | None:
     if "No solution found" not in output and "ResolutionImpossible" not in output:
         return None
@@ -239,6 +256,7 @@ def explain(name: str, returncode: int, output: str, context: Context | None = N
     context = context or Context()
     for found in (
         hash_mismatch(name, output),
+        usage(name, output),  # by its lines: uv starts the refusal with "error: "
         offline(name, unwrapped(output)),
         requires_python(unwrapped(output), context),
         missing(unwrapped(output), context),

@@ -605,6 +605,21 @@ def test_a_typo_stops_the_prompts_at_once_and_the_line_bakes_again(tmp_path: Pat
     assert pyproject["tool"]["envlock"]["python"] == CONFIG["python_version"]
 
 
+def test_a_mistyped_choice_at_the_prompt_bakes_again_with_what_it_meant(tmp_path: Path):
+    order = [k for k in CONFIG if not k.startswith("_")]
+    typed = ["mll" if k == "preset" else "" for k in order[: order.index("preset") + 1]]
+    first = prompt_run(
+        tmp_path, typed, "-o", "out", str(TEMPLATE), f"python_versions={MATRIX_HERE}"
+    )
+    line = assert_refused(first, "preset", tmp_path / "out")
+    command = shlex.split(line.split("to bake again with your answers so far: ", 1)[1])
+    assert command[-1] == "preset=ml"
+    again = prompt_run(tmp_path, [""] * 20, *command[1:])  # Enter for every prompt
+    assert again.returncode == 0, again.stderr
+    requirements = (tmp_path / "out" / "my-project" / "requirements.in").read_text().split()
+    assert {"numpy", "pandas", "scikit-learn", "matplotlib"} <= set(requirements)
+
+
 @pytest.mark.parametrize(("key", "value"), [kv for kv in SAMPLE if "\n" not in kv[1]])
 def test_refused_when_typed_at_the_prompt(tmp_path: Path, key: str, value: str):
     order = [k for k in CONFIG if not k.startswith("_")]

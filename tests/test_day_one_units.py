@@ -67,8 +67,13 @@ def test_downloads_get_stall_limits_and_the_users_options_win():
     curl = env["PYTHON_BUILD_CURL_OPTS"].split()
     assert curl[:2] == ["--connect-timeout", str(pyenv_matrix.STALL_SECONDS)]
     assert curl[-2:] == ["--speed-time", "99"]  # curl takes the last one
-    assert "--timeout=" in env["PYTHON_BUILD_WGET_OPTS"]
-    assert "--timeout=" in env["PYTHON_BUILD_ARIA2_OPTS"]
+    # One try each (wget and aria2c retry by themselves), so a stall costs STALL_SECONDS.
+    assert env["PYTHON_BUILD_WGET_OPTS"].split() == ["--timeout=20", "--tries=1"]
+    assert env["PYTHON_BUILD_ARIA2_OPTS"].split() == [
+        "--connect-timeout=20",
+        "--timeout=20",
+        "--max-tries=1",
+    ]
 
 
 def test_install_failures_are_explained_in_one_line():

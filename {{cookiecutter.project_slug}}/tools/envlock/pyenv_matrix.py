@@ -38,14 +38,17 @@ __all__ = [
 RELEASE = re.compile(r"^(\d+\.\d+)\.(\d+)$")
 # pyenv's download tools give up on a connection that cannot be made or that stalls
 # (below 1 byte/s for this long), instead of waiting for ever; a slow but moving
-# download goes on. python-build reads these variables (see its README).
+# download goes on. python-build reads these variables (see its README). One try each:
+# wget and aria2c retry on their own (aria2c five times), which would multiply the wait.
 STALL_SECONDS = 20
 DOWNLOAD_OPTIONS = {
     "PYTHON_BUILD_CURL_OPTS": (
         f"--connect-timeout {STALL_SECONDS} --speed-limit 1 --speed-time {STALL_SECONDS}"
     ),
-    "PYTHON_BUILD_WGET_OPTS": f"--timeout={STALL_SECONDS} --tries=2",
-    "PYTHON_BUILD_ARIA2_OPTS": f"--connect-timeout={STALL_SECONDS} --timeout={STALL_SECONDS}",
+    "PYTHON_BUILD_WGET_OPTS": f"--timeout={STALL_SECONDS} --tries=1",
+    "PYTHON_BUILD_ARIA2_OPTS": (
+        f"--connect-timeout={STALL_SECONDS} --timeout={STALL_SECONDS} --max-tries=1"
+    ),
 }
 # `pyenv latest --known` answers from pyenv's own files in a second or two. One that has
 # not answered after this long is stuck (a broken install, a plugin's hook waiting on

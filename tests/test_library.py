@@ -204,6 +204,10 @@ def test_matrix_is_sorted_as_versions_and_checked():
         r"--main X\.Y": (["3.12", "--main"], "3.12"),
         r"--pythons is not an option of this session": (["--pythons", "3.12"], "3.12"),
         r"listed twice": (["3.12", "3.12"], "3.12"),
+        r"--main is given twice: give the main Python once": (
+            ["--main=3.12", "--main", "3.11"],
+            "3.12",
+        ),
     }
     for pattern, (words, main) in refusals.items():
         with pytest.raises(EnvlockError, match=pattern) as refused:
@@ -222,6 +226,20 @@ def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
     from conftest import load_toml
 
     project = bake(tmp_path / "out", python_version="3.12", python_versions="3.12, 3.10")
+    files = [project / n for n in ("pyproject.toml", ".python-version", ".github/workflows/ci.yml")]
+    before = [path.read_bytes() for path in files]
+    # The last file refused (read-only, or not UTF-8): none is written, in one line.
+    files[-1].chmod(0o444)
+    with pytest.raises(EnvlockError, match=r"ci.yml is read-only.* nothing was changed"):
+        set_matrix(load_project(project), ["3.13", "3.12", "3.11"])
+    assert [path.read_bytes() for path in files] == before
+    files[-1].chmod(0o644)
+    files[-1].write_bytes(before[-1] + b"# \xff\n")
+    with pytest.raises(EnvlockError, match=r"ci.yml is not UTF-8 \(byte 0xff at line") as bad:
+        set_matrix(load_project(project), ["3.13", "3.12", "3.11"])
+    assert "\n" not in str(bad.value)
+    assert [path.read_bytes() for path in files[:-1]] == before[:-1]
+    files[-1].write_bytes(before[-1])
     changed = set_matrix(load_project(project), ["3.13", "3.12", "3.11"])
     assert {p.name for p in changed} == {"pyproject.toml", ".python-version", "ci.yml"}
     pyproject = load_toml(project / "pyproject.toml")
@@ -254,18 +272,32 @@ def test_matrix_moves_the_main_python_as_a_bake_with_it_would_have(
     if env_manager == "conda":  # a hand-edited python line: refused, and nothing written
         edited_yml = before["environment.yml"].replace("- python=3.12", "- python>=3.12")
         (project / "environment.yml").write_text(edited_yml)
-        with pytest.raises(EnvlockError, match=r"environment.yml has no line .* edit it by hand"):
+        with pytest.raises(
+            EnvlockError,
+            match=r"environment.yml has no `- python=3.12` line .* make it `- python=3.11` by hand",
+        ):
             set_matrix(load_project(project), ["--main", "3.11"])
         after = {name: (project / name).read_text() for name in files}
         assert after == {**before, "environment.yml": edited_yml}
-        (project / "environment.yml").write_text(before["environment.yml"])
+        # Moved by hand, as that line says: taken as it is, not refused again.
+        moved_yml = before["environment.yml"].replace("- python=3.12", "- python=3.13")
+        (project / "environment.yml").write_text(moved_yml)
+    # Another table's `python` key, before [tool.envlock]'s: left alone.
+    other = '[tool.other]\npython = "3.9"\n\n'
+    (project / "pyproject.toml").write_text(
+        before["pyproject.toml"].replace("[tool.envlock]\n", other + "[tool.envlock]\n")
+    )
 
     changed = set_matrix(load_project(project), ["3.11", "3.13", "--main", "3.13"])
-    assert {p.relative_to(project).as_posix() for p in changed} == set(files)
+    expected = set(files) - {"environment.yml"}  # (moved by hand above)
+    assert {p.relative_to(project).as_posix() for p in changed} == expected
+    pyproject = (project / "pyproject.toml").read_text()
+    assert other + "[tool.envlock]\n" in pyproject
+    (project / "pyproject.toml").write_text(pyproject.replace(other, ""))
     fresh = bake(
         tmp_path / "fresh", python_version="3.13", **{**answers, "python_versions": "3.11, 3.13"}
     )
-    for name in files:
+    for name in [*files, "README.md"]:  # the README names no main Python to go stale
         assert (project / name).read_text() == (fresh / name).read_text(), name
     assert load_project(project).python == "3.13"
 

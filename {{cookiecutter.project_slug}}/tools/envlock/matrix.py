@@ -6,9 +6,12 @@ and, in a conda project, the ``python=`` line of environment.yml.
 
 Only the Pythons in ``supported.json`` are taken: the same list the bake offers.
 
-Each file is edited line by line (its comments and layout stay), and only once every
-edit is known to apply: a file that no longer has the expected line is an error that
-names it, and nothing is written.
+Each file is edited line by line (its comments and layout stay; a key of pyproject.toml
+only in its own table), and only once every edit is known to apply: a file that no
+longer has the expected line is an error that names it and the line to write, and
+nothing is written. The new files are then put in place as one set, pyproject.toml
+last: it holds the main Python the edits start from, so a set cut short by the
+operating system is finished by running the session again.
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envlock import EnvlockError
-from envlock.fs import write_atomically
+from envlock import EnvlockError, fs, interrupts
 from envlock.session_guard import changes_environment
 from envlock.settings import Project, version_key
 
@@ -32,6 +34,8 @@ ENVIRONMENT_FILE = Path("environment.yml")
 SUPPORTED_FILE = Path(__file__).with_name("supported.json")
 MAIN_OPTION = "--main"
 CLASSIFIER = re.compile(r'^(\s*)"Programming Language :: Python :: 3\.\d+",\n', re.MULTILINE)
+# `[name]` or `[[name]]` alone on a line (an array's line holds quotes or commas).
+TABLE_HEADER = re.compile(r"^[ \t]*\[\[?[^\[\]\n\"',]+\]\]?[ \t]*(#.*)?$", re.MULTILINE)
 GENERIC_CLASSIFIER = re.compile(r'^(\s*)"Programming Language :: Python :: 3",\n', re.MULTILINE)
 
 
@@ -47,6 +51,7 @@ class MatrixRequest:
 
     matrix: list[str]
     main: str
+    main_given: bool = False  # ``--main`` was given: every file must end on ``main``
 
 
 def _split_main(words: Sequence[str]) -> tuple[list[str], str | None]:
@@ -55,10 +60,10 @@ def _split_main(words: Sequence[str]) -> tuple[list[str], str | None]:
     main: str | None = None
     items = iter(words)
     for word in items:
-        if word == MAIN_OPTION:
-            main = next(items, "")
-        elif word.startswith(MAIN_OPTION + "="):
-            main = word.removeprefix(MAIN_OPTION + "=")
+        if word == MAIN_OPTION or word.startswith(MAIN_OPTION + "="):
+            if main is not None:
+                raise EnvlockError(f"{MAIN_OPTION} is given twice: give the main Python once")
+            main = next(items, "") if word == MAIN_OPTION else word.split("=", 1)[1]
         elif word.startswith("-"):
             raise EnvlockError(
                 f"{word} is not an option of this session: give the Pythons, and "
@@ -103,24 +108,80 @@ def parse_request(
             f"the matrix must include the main Python {main}: add it, or choose another "
             f"main one with `{MAIN_OPTION} X.Y`"
         )
-    return MatrixRequest(sorted(versions, key=version_key), main)
+    return MatrixRequest(sorted(versions, key=version_key), main, new_main is not None)
 
 
-def _sub(pattern: str, replacement: str, name: str) -> Callable[[str], str]:
-    regex = re.compile(pattern, re.MULTILINE)
+Edit = Callable[[str], str]
+
+
+def _table(text: str, table: str) -> tuple[int, int]:
+    """Where the body of ``[table]`` is in ``text`` (a key may appear in other tables)."""
+    header = re.search(rf"^\[{re.escape(table)}\][ \t]*(#.*)?$", text, re.MULTILINE)
+    if header is None:
+        return len(text), len(text)
+    following = TABLE_HEADER.search(text, header.end())
+    return header.end(), following.start() if following else len(text)
+
+
+def _toml(table: str, key: str, value: str, written: str) -> Edit:
+    """Set ``key`` of ``[table]`` (a string, or a list on one line) to ``value``; the
+    rest of its line (a comment) stays. ``written`` is the line a user can write."""
+    kind = r"\[[^\]\n]*\]" if value.startswith("[") else r"\"[^\"\n]*\"|'[^'\n]*'"
+    regex = re.compile(rf"^({re.escape(key)}[ \t]*=[ \t]*)(?:{kind})", re.MULTILINE)
 
     def edit(text: str) -> str:
-        new, count = regex.subn(replacement, text, count=1)
+        start, end = _table(text, table)
+        body, count = regex.subn(lambda m: m.group(1) + value, text[start:end], count=1)
         if count != 1:
             raise EnvlockError(
-                f"{name} has no line matching {pattern!r} to update: edit it by hand"
+                f"pyproject.toml has no {key} line of this form in [{table}] to update: "
+                f"write it as `{written}` by hand (on one line)"
+            )
+        return text[:start] + body + text[end:]
+
+    return edit
+
+
+def _ci_matrix(quoted: str) -> Edit:
+    regex = re.compile(r"^(\s+)python: \[.*\]$", re.MULTILINE)
+
+    def edit(text: str) -> str:
+        new, count = regex.subn(rf"\g<1>python: [{quoted}]", text, count=1)
+        if count != 1:
+            raise EnvlockError(
+                f"{CI_FILE.as_posix()} has no one-line matrix `python: [...]` to update: "
+                f"write it as `python: [{quoted}]` by hand"
             )
         return new
 
     return edit
 
 
-def _classifiers(matrix: list[str]) -> Callable[[str], str]:
+def _main_lines(name: str, line: str, old: str, main: str) -> Edit:
+    """Every line ``line.format(old)`` becomes ``line.format(main)``; a file that has a
+    ``main`` line already (moved by hand) is fine as it is."""
+    prefix, suffix = (re.escape(part) for part in line.split("{}"))
+    regex = re.compile(rf"^([ \t]*){prefix}{re.escape(old)}{suffix}$", re.MULTILINE)
+    done = re.compile(rf"^[ \t]*{prefix}{re.escape(main)}{suffix}$", re.MULTILINE)
+
+    def edit(text: str) -> str:
+        new, count = regex.subn(lambda m: m.group(1) + line.format(main), text)
+        if count == 0 and done.search(text) is None:
+            found = (
+                f"no `{line.format(old)}` line to move to {main}"
+                if old != main
+                else f"no `{line.format(main)}` line, though {main} is the main Python"
+            )
+            raise EnvlockError(
+                f"{name} has {found}: make it `{line.format(main)}` by hand where it means "
+                "the main Python"
+            )
+        return new
+
+    return edit
+
+
+def _classifiers(matrix: list[str]) -> Edit:
     def edit(text: str) -> str:
         generic = GENERIC_CLASSIFIER.search(text)
         if generic is None:
@@ -138,55 +199,35 @@ def _classifiers(matrix: list[str]) -> Callable[[str], str]:
     return edit
 
 
-def _all(pattern: str, replacement: str, name: str) -> Callable[[str], str]:
-    """Like ``_sub``, for every matching line (the CI jobs each name the main Python)."""
-    regex = re.compile(pattern, re.MULTILINE)
-
-    def edit(text: str) -> str:
-        new, count = regex.subn(replacement, text)
-        if count == 0:
-            raise EnvlockError(
-                f"{name} has no line matching {pattern!r} to update: edit it by hand"
-            )
-        return new
-
-    return edit
-
-
-def matrix_edits(
-    project: Project, request: MatrixRequest
-) -> dict[Path, list[Callable[[str], str]]]:
-    """For each file that lists the matrix or the main Python, the edits to ``request``."""
+def matrix_edits(project: Project, request: MatrixRequest) -> dict[Path, list[Edit]]:
+    """For each file that lists the matrix or the main Python, the edits to ``request``
+    (pyproject.toml last: see the module's docstring)."""
     matrix, main = request.matrix, request.main
     quoted = ", ".join(f'"{v}"' for v in matrix)
     oldest = matrix[0]
     others = [v for v in matrix if v != main]
-    old = re.escape(project.python)
-    ci = CI_FILE.as_posix()
+    moves = main != project.python or request.main_given
+    ci, old = CI_FILE.as_posix(), project.python
     return {
-        project.root / "pyproject.toml": [
-            _sub(r'^requires-python = ".*"$', f'requires-python = ">={oldest}"', "pyproject.toml"),
-            _classifiers(matrix),
-            _sub(r'^python = ".*"$', f'python = "{main}"', "pyproject.toml"),
-            _sub(r"^python-matrix = \[.*\]$", f"python-matrix = [{quoted}]", "pyproject.toml"),
-            _sub(r'^python_version = ".*"$', f'python_version = "{oldest}"', "pyproject.toml"),
-        ],
         project.root / ".python-version": [
             lambda _: "".join(f"{v}\n" for v in [main, *others]),
         ],
         project.root / CI_FILE: [
-            _sub(r"^(\s+)python: \[.*\]$", rf"\g<1>python: [{quoted}]", ci),
-            *(
-                [_all(rf'^(\s+python-version: )"{old}"$', rf'\g<1>"{main}"', ci)]
-                if main != project.python
-                else []
-            ),
+            _ci_matrix(quoted),
+            *([_main_lines(ci, 'python-version: "{}"', old, main)] if moves else []),
         ],
         project.root / ENVIRONMENT_FILE: (
-            [_sub(rf"^(\s*- python)={old}$", rf"\g<1>={main}", ENVIRONMENT_FILE.name)]
-            if main != project.python and project.env_manager == "conda"
+            [_main_lines(ENVIRONMENT_FILE.name, "- python={}", old, main)]
+            if moves and project.env_manager == "conda"
             else []
         ),
+        project.root / "pyproject.toml": [
+            _toml("project", "requires-python", f'">={oldest}"', f'requires-python = ">={oldest}"'),
+            _classifiers(matrix),
+            _toml("tool.envlock", "python", f'"{main}"', f'python = "{main}"'),
+            _toml("tool.envlock", "python-matrix", f"[{quoted}]", f"python-matrix = [{quoted}]"),
+            _toml("tool.mypy", "python_version", f'"{oldest}"', f'python_version = "{oldest}"'),
+        ],
     }
 
 
@@ -204,7 +245,7 @@ def set_matrix(project: Project, words: Sequence[str]) -> list[Path]:
         if not edits:
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            text = fs.read_utf8(path, path.name, "save it as UTF-8, then run this again")
         except FileNotFoundError:
             if path.name in OPTIONAL_FILES:
                 continue
@@ -214,6 +255,31 @@ def set_matrix(project: Project, words: Sequence[str]) -> list[Path]:
             new = edit(new)
         if new != text:
             new_texts[path] = new
-    for path, text in new_texts.items():
-        write_atomically(path, text)
+    _put_in_place(new_texts)
     return sorted(new_texts)
+
+
+def _put_in_place(texts: dict[Path, str]) -> None:
+    """Write the files as one set: every one staged beside its file before any is
+    replaced, so a refusal or a failed write changes nothing."""
+    fs.refuse_read_only(list(texts), "the matrix")
+    staged: list[fs.Staged] = []
+    try:
+        for path, text in texts.items():
+            staged.append(fs.stage(path, text))
+    except OSError as error:
+        fs.discard(staged)
+        raise fs.os_error(error, "nothing was changed") from None
+    except BaseException:
+        fs.discard(staged)
+        raise
+    placed = 0
+    try:
+        with interrupts.held_off():  # the renames take moments: never half a set
+            for item in staged:
+                fs.put_in_place(item)
+                placed += 1
+    except OSError as error:
+        fs.discard(staged[placed:])
+        kept = "the files before it in the set were updated, it and the others kept"
+        raise fs.os_error(error, kept, staged[placed].path) from None

@@ -17,7 +17,7 @@ from conftest import PROJECT_TEMPLATE, TEMPLATE, bake
 from envlock import EnvlockError, backends, env_dirs, lockfiles, pythons, session_guard
 from envlock.backends.conda_cli import conda_lock_target
 from envlock.context import Context
-from envlock.matrix import parse_request, set_matrix, supported_pythons
+from envlock.matrix import locks_left_over, parse_request, set_matrix, supported_pythons
 from envlock.runner import run_streaming
 from envlock.settings import load_project
 from test_conda import FIXTURES, standin_env, use_conda_cli
@@ -300,6 +300,23 @@ def test_matrix_moves_the_main_python_as_a_bake_with_it_would_have(
     for name in [*files, "README.md"]:  # the README names no main Python to go stale
         assert (project / name).read_text() == (fresh / name).read_text(), name
     assert load_project(project).python == "3.13"
+
+
+def test_matrix_names_the_pip_tools_locks_no_python_installs_any_more(tmp_path: Path):
+    answers = {"python_versions": "3.11, 3.12, 3.13", "lock_engine": "pip-tools"}
+    project = bake(tmp_path / "out", python_version="3.12", **answers)
+    # Stand-ins for compiled locks: only their names matter here, no lock is compiled.
+    for name in (
+        "requirements-dev.txt",
+        "requirements-dev-py3.11.txt",
+        "requirements-dev-py3.13.txt",
+    ):
+        (project / name).write_text("# a lock\n")
+    assert locks_left_over(load_project(project)) == []
+    set_matrix(load_project(project), ["3.12", "3.13", "--main", "3.13"])
+    # 3.13's lock is requirements-dev.txt now, and 3.11 is out; 3.12's is still to lock.
+    left = locks_left_over(load_project(project))
+    assert [p.name for p in left] == ["requirements-dev-py3.11.txt", "requirements-dev-py3.13.txt"]
 
 
 # --- a broken .venv/bin/python: one line, never a traceback ----------------------------

@@ -48,7 +48,7 @@ from envlock.doctor import diagnose
 from envlock.hooks import install_hooks
 from envlock.layout import env_executable
 from envlock.lock import compile_locks
-from envlock.matrix import set_matrix
+from envlock.matrix import locks_left_over, set_matrix
 from envlock.rebuild import rebuild_environment
 from envlock.runner import one_line, run_streaming
 from envlock.settings import Project, load_project
@@ -199,6 +199,8 @@ def matrix(session: nox.Session) -> None:
         session.log(f"updated {path.relative_to(ROOT).as_posix()}")
     if changed:
         session.log("the locks depend on the matrix: run `nox -s lock`, then `nox -s setup`")
+        for lock in locks_left_over(load_project(ROOT)):
+            session.log(f"{lock.name} is the lock of no Python of the matrix now: delete it")
     else:
         session.log("every file already lists this matrix: nothing changed")
 

@@ -22,11 +22,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envlock import EnvlockError, fs, interrupts
+from envlock import EnvlockError, fs, interrupts, lockfiles
 from envlock.session_guard import changes_environment
 from envlock.settings import Project, version_key
 
-__all__ = ["MatrixRequest", "matrix_edits", "parse_request", "set_matrix", "supported_pythons"]
+__all__ = [
+    "MatrixRequest",
+    "locks_left_over",
+    "matrix_edits",
+    "parse_request",
+    "set_matrix",
+    "supported_pythons",
+]
 
 VERSION = re.compile(r"^3\.\d+$")
 CI_FILE = Path(".github") / "workflows" / "ci.yml"
@@ -283,3 +290,10 @@ def _put_in_place(texts: dict[Path, str]) -> None:
         fs.discard(staged[placed:])
         kept = "the files before it in the set were updated, it and the others kept"
         raise fs.os_error(error, kept, staged[placed].path) from None
+
+
+def locks_left_over(project: Project) -> list[Path]:
+    """The per-Python dev locks (pip-tools) that no Python of the matrix installs any
+    more: a Python taken out, or the new main one, whose lock is requirements-dev.txt."""
+    wanted = {target.output for target in lockfiles.lock_targets(project)}
+    return sorted(p for p in project.root.glob("requirements-dev-py*.txt") if p not in wanted)

@@ -313,7 +313,18 @@ def test_matrix_names_the_pip_tools_locks_no_python_installs_any_more(tmp_path: 
     ):
         (project / name).write_text("# a lock\n")
     assert locks_left_over(load_project(project)) == []
+    # A Windows checkout (git's autocrlf): edited all the same, and its line ends kept.
+    names = ("pyproject.toml", ".python-version", ".github/workflows/ci.yml")
+    for name in names:
+        (project / name).write_bytes((project / name).read_bytes().replace(b"\n", b"\r\n"))
     set_matrix(load_project(project), ["3.12", "3.13", "--main", "3.13"])
+    for name in names:
+        data = (project / name).read_bytes()
+        assert data.count(b"\n") == data.count(b"\r\n"), name
+    ci = (project / names[2]).read_bytes().decode()
+    assert 'python: ["3.12", "3.13"]\r\n' in ci and 'python-version: "3.12"' not in ci
+    assert (project / names[1]).read_bytes() == b"3.13\r\n3.12\r\n"
+    assert load_project(project).python == "3.13"
     # 3.13's lock is requirements-dev.txt now, and 3.11 is out; 3.12's is still to lock.
     left = locks_left_over(load_project(project))
     assert [p.name for p in left] == ["requirements-dev-py3.11.txt", "requirements-dev-py3.13.txt"]

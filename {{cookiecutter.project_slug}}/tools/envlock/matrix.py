@@ -257,9 +257,12 @@ def set_matrix(project: Project, words: Sequence[str]) -> list[Path]:
             if path.name in OPTIONAL_FILES:
                 continue
             raise EnvlockError(f"{path.name} not found: run this from the project") from None
-        new = text
+        # Edited with \n line ends, written back with the file's own (a Windows checkout).
+        crlf = "\r\n" in text
+        new = text.replace("\r\n", "\n")
         for edit in edits:
             new = edit(new)
+        new = new.replace("\n", "\r\n") if crlf else new
         if new != text:
             new_texts[path] = new
     _put_in_place(new_texts)

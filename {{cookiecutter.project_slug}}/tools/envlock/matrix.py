@@ -130,10 +130,11 @@ def _table(text: str, table: str) -> tuple[int, int]:
     return header.end(), following.start() if following else len(text)
 
 
-def _toml(table: str, key: str, value: str, written: str) -> Edit:
-    """Set ``key`` of ``[table]`` (a string, or a list on one line) to ``value``; the
-    rest of its line (a comment) stays. ``written`` is the line a user can write."""
-    kind = r"\[[^\]\n]*\]" if value.startswith("[") else r"\"[^\"\n]*\"|'[^'\n]*'"
+def _toml(table: str, key: str, value: str, written: str, kind: str = "") -> Edit:
+    """Set ``key`` of ``[table]`` (a string, or a list on one line) to ``value``, or
+    only the part of it that ``kind`` matches; the rest of its line (a comment) stays.
+    ``written`` is the line a user can write."""
+    kind = kind or (r"\[[^\]\n]*\]" if value.startswith("[") else r"\"[^\"\n]*\"|'[^'\n]*'")
     regex = re.compile(rf"^({re.escape(key)}[ \t]*=[ \t]*)(?:{kind})", re.MULTILINE)
 
     def edit(text: str) -> str:
@@ -229,7 +230,14 @@ def matrix_edits(project: Project, request: MatrixRequest) -> dict[Path, list[Ed
             else []
         ),
         project.root / "pyproject.toml": [
-            _toml("project", "requires-python", f'">={oldest}"', f'requires-python = ">={oldest}"'),
+            # Only the lower bound: an upper one the user set (`,<3.15`) stays.
+            _toml(
+                "project",
+                "requires-python",
+                f'">={oldest}',
+                f'requires-python = ">={oldest}"',
+                kind=r'">=3\.\d+(?![\d.])',
+            ),
             _classifiers(matrix),
             _toml("tool.envlock", "python", f'"{main}"', f'python = "{main}"'),
             _toml("tool.envlock", "python-matrix", f"[{quoted}]", f"python-matrix = [{quoted}]"),

@@ -240,6 +240,24 @@ def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
     assert "\n" not in str(bad.value)
     assert [path.read_bytes() for path in files[:-1]] == before[:-1]
     files[-1].write_bytes(before[-1])
+    # A line edited out of the form it had: refused, naming the file and the line to write.
+    hand_edits = {
+        0: ('python-matrix = ["3.10", "3.12"]', 'python-matrix = [\n  "3.10",\n  "3.12",\n]'),
+        2: ('python: ["3.10", "3.12"]', 'python:\n          - "3.10"\n          - "3.12"'),
+    }
+    wanted = {0: 'python-matrix = ["3.11", "3.12", "3.13"]', 2: 'python: ["3.11", "3.12", "3.13"]'}
+    for index, (line, edited) in hand_edits.items():
+        assert line in before[index].decode(), line
+        files[index].write_text(before[index].decode().replace(line, edited))
+        with pytest.raises(EnvlockError) as refused:
+            set_matrix(load_project(project), ["3.13", "3.12", "3.11"])
+        message = str(refused.value)
+        assert message.startswith(files[index].name if index == 0 else ".github/workflows/ci.yml")
+        assert f"write it as `{wanted[index]}` by hand" in message and "\n" not in message
+        assert [path.read_bytes() for path in files if path != files[index]] == [
+            data for i, data in enumerate(before) if i != index
+        ]
+        files[index].write_bytes(before[index])
     changed = set_matrix(load_project(project), ["3.13", "3.12", "3.11"])
     assert {p.name for p in changed} == {"pyproject.toml", ".python-version", "ci.yml"}
     pyproject = load_toml(project / "pyproject.toml")

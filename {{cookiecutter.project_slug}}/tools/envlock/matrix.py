@@ -195,7 +195,8 @@ def _classifiers(matrix: list[str]) -> Edit:
         if generic is None:
             raise EnvlockError(
                 'pyproject.toml has no "Programming Language :: Python :: 3" classifier to '
-                "put the versions after: edit it by hand"
+                'put the versions after: add `"Programming Language :: Python :: 3",` to '
+                "the classifiers by hand"
             )
         indent = generic.group(1)
         text = CLASSIFIER.sub("", text)

@@ -222,6 +222,26 @@ def test_the_matrix_session_takes_the_pythons_the_bake_offers():
     assert "python_version" not in config["_choices"]  # the bake reads supported.json
 
 
+def test_a_broken_supported_json_is_one_line(tmp_path: Path, monkeypatch):
+    from envlock import matrix
+
+    broken = tmp_path / "supported.json"
+    monkeypatch.setattr(matrix, "SUPPORTED_FILE", broken)
+    for text, found in [
+        ("", r"No such file or directory"),
+        ('{"pythons": ["3.12",', r"Expecting value: line 1"),
+        ('{"python": ["3.12"]}', r'no "pythons" list'),
+        ('{"pythons": "3.12"}', r'no "pythons" list'),
+        ('["3.12"]', r'no "pythons" list'),
+    ]:
+        if text:
+            broken.write_text(text)
+        with pytest.raises(EnvlockError, match=found) as refused:
+            supported_pythons()
+        assert "`git checkout -- tools/envlock/supported.json`" in str(refused.value)
+        assert "\n" not in str(refused.value)
+
+
 def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
     from conftest import load_toml
 

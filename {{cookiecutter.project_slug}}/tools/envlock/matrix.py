@@ -48,8 +48,21 @@ GENERIC_CLASSIFIER = re.compile(r'^(\s*)"Programming Language :: Python :: 3",\n
 
 def supported_pythons() -> list[str]:
     """The Pythons the project's tools are made for (the bake offers the same ones)."""
-    data = json.loads(SUPPORTED_FILE.read_text(encoding="utf-8"))
-    return [str(version) for version in data["pythons"]]
+    shown = "tools/envlock/supported.json"
+    try:
+        data = json.loads(fs.read_utf8(SUPPORTED_FILE, shown, "restore it from git"))
+        pythons = data["pythons"]
+        if not isinstance(pythons, list) or not all(VERSION.match(str(v)) for v in pythons):
+            raise TypeError(pythons)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        found = error.strerror if isinstance(error, OSError) else str(error)
+        if not isinstance(error, (OSError, json.JSONDecodeError)):
+            found = 'no "pythons" list of X.Y versions'
+        raise EnvlockError(
+            f"{shown} cannot be read ({found}): it lists the Pythons this session takes; "
+            f"restore it from git (`git checkout -- {shown}`)"
+        ) from None
+    return [str(version) for version in pythons]
 
 
 @dataclass(frozen=True)

@@ -134,24 +134,29 @@ def parse_request(
 Edit = Callable[[str], str]
 
 
-def _table(text: str, table: str) -> tuple[int, int]:
+def _table(text: str, table: str) -> tuple[int, int] | None:
     """Where the body of ``[table]`` is in ``text`` (a key may appear in other tables)."""
     header = re.search(rf"^\[{re.escape(table)}\][ \t]*(#.*)?$", text, re.MULTILINE)
     if header is None:
-        return len(text), len(text)
+        return None
     following = TABLE_HEADER.search(text, header.end())
     return header.end(), following.start() if following else len(text)
 
 
-def _toml(table: str, key: str, value: str, written: str, kind: str = "") -> Edit:
+def _toml(
+    table: str, key: str, value: str, written: str, kind: str = "", optional: bool = False
+) -> Edit:
     """Set ``key`` of ``[table]`` (a string, or a list on one line) to ``value``, or
     only the part of it that ``kind`` matches; the rest of its line (a comment) stays.
-    ``written`` is the line a user can write."""
+    ``written`` is the line a user can write; an ``optional`` table may be absent."""
     kind = kind or (r"\[[^\]\n]*\]" if value.startswith("[") else r"\"[^\"\n]*\"|'[^'\n]*'")
     regex = re.compile(rf"^({re.escape(key)}[ \t]*=[ \t]*)(?:{kind})", re.MULTILINE)
 
     def edit(text: str) -> str:
-        start, end = _table(text, table)
+        where = _table(text, table)
+        if where is None and optional:
+            return text
+        start, end = where or (len(text), len(text))
         body, count = regex.subn(lambda m: m.group(1) + value, text[start:end], count=1)
         if count != 1:
             raise EnvlockError(
@@ -255,7 +260,14 @@ def matrix_edits(project: Project, request: MatrixRequest) -> dict[Path, list[Ed
             _classifiers(matrix),
             _toml("tool.envlock", "python", f'"{main}"', f'python = "{main}"'),
             _toml("tool.envlock", "python-matrix", f"[{quoted}]", f"python-matrix = [{quoted}]"),
-            _toml("tool.mypy", "python_version", f'"{oldest}"', f'python_version = "{oldest}"'),
+            # A project that dropped mypy's table has no version there to keep in step.
+            _toml(
+                "tool.mypy",
+                "python_version",
+                f'"{oldest}"',
+                f'python_version = "{oldest}"',
+                optional=True,
+            ),
         ],
     }
 

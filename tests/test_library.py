@@ -295,6 +295,25 @@ def test_matrix_rewrites_every_file_that_lists_it(tmp_path: Path):
         assert (project / name).read_text() == (fresh / name).read_text(), name
     assert set_matrix(load_project(project), ["3.11", "3.12", "3.13"]) == []
 
+    # [tool.envlock] python moved by hand: --main moves the CI jobs still on the former
+    # main Python (.python-version's first line) too.
+    ci_path = project / ".github" / "workflows" / "ci.yml"
+    files[0].write_text(files[0].read_text().replace('python = "3.12"', 'python = "3.13"'))
+    set_matrix(load_project(project), ["--main", "3.13"])
+    assert 'python-version: "3.12"' not in ci_path.read_text()
+    assert ci_path.read_text().count('python-version: "3.13"') == ci.count('python-version: "3.12"')
+    assert (project / ".python-version").read_text() == "3.13\n3.11\n3.12\n"
+    # A job on the main Python written another way: refused, not missed.
+    ci_path.write_text(
+        ci_path.read_text().replace('python-version: "3.13"', "python-version: '3.13'")
+    )
+    with pytest.raises(EnvlockError, match=r'no `python-version: "3.13"` line to move to 3.11'):
+        set_matrix(load_project(project), ["--main", "3.11"])
+    # A workflow without any job on it (they were removed): nothing to move there.
+    ci_path.write_text(re.sub(r"(?m)^ *python-version: '3.13'\n", "", ci_path.read_text()))
+    set_matrix(load_project(project), ["--main", "3.11"])
+    assert load_project(project).python == "3.11"
+
 
 @pytest.mark.parametrize("env_manager", ["venv", "conda"])
 def test_matrix_moves_the_main_python_as_a_bake_with_it_would_have(

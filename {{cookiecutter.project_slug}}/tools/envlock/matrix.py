@@ -41,6 +41,9 @@ ENVIRONMENT_FILE = Path("environment.yml")
 SUPPORTED_FILE = Path(__file__).with_name("supported.json")
 MAIN_OPTION = "--main"
 CLASSIFIER = re.compile(r'^(\s*)"Programming Language :: Python :: 3\.\d+",\n', re.MULTILINE)
+# A CI job's Python however it is quoted (`{}`: the versions): one on the main Python
+# written another way is refused, not missed; a workflow with none is left alone.
+CI_SPELLED = r"^[ \t]*python-version:[ \t]*['\"]?(?:{})['\"]?[ \t]*(#.*)?$"
 # `[name]` or `[[name]]` alone on a line (an array's line holds quotes or commas).
 TABLE_HEADER = re.compile(r"^[ \t]*\[\[?[^\[\]\n\"',]+\]\]?[ \t]*(#.*)?$", re.MULTILINE)
 GENERIC_CLASSIFIER = re.compile(r'^(\s*)"Programming Language :: Python :: 3",\n', re.MULTILINE)
@@ -183,26 +186,33 @@ def _ci_matrix(quoted: str) -> Edit:
     return edit
 
 
-def _main_lines(name: str, line: str, old: str, main: str) -> Edit:
-    """Every line ``line.format(old)`` becomes ``line.format(main)``; a file that has a
-    ``main`` line already (moved by hand) is fine as it is."""
+def _main_lines(
+    name: str, line: str, olds: Sequence[str], main: str, spelled: str | None = None
+) -> Edit:
+    """Every line ``line.format(old)``, for each former main Python, becomes
+    ``line.format(main)``. A file that has a ``main`` line already (moved by hand) is
+    fine as it is, and so is one where ``spelled`` (any way of writing such a line)
+    finds no former main Python: nothing in it runs on the main Python."""
     prefix, suffix = (re.escape(part) for part in line.split("{}"))
-    regex = re.compile(rf"^([ \t]*){prefix}{re.escape(old)}{suffix}$", re.MULTILINE)
+    former = "|".join(re.escape(old) for old in olds)
+    regex = re.compile(rf"^([ \t]*){prefix}(?:{former}){suffix}$", re.MULTILINE)
     done = re.compile(rf"^[ \t]*{prefix}{re.escape(main)}{suffix}$", re.MULTILINE)
+    loose = re.compile(spelled.format(former), re.MULTILINE) if spelled else None
 
     def edit(text: str) -> str:
         new, count = regex.subn(lambda m: m.group(1) + line.format(main), text)
-        if count == 0 and done.search(text) is None:
-            found = (
-                f"no `{line.format(old)}` line to move to {main}"
-                if old != main
-                else f"no `{line.format(main)}` line, though {main} is the main Python"
-            )
-            raise EnvlockError(
-                f"{name} has {found}: make it `{line.format(main)}` by hand where it means "
-                "the main Python"
-            )
-        return new
+        if count or done.search(text) or (loose and not loose.search(text)):
+            return new
+        old = olds[0]
+        found = (
+            f"no `{line.format(old)}` line to move to {main}"
+            if old != main
+            else f"no `{line.format(main)}` line, though {main} is the main Python"
+        )
+        raise EnvlockError(
+            f"{name} has {found}: make it `{line.format(main)}` by hand where it means "
+            "the main Python"
+        )
 
     return edit
 
@@ -226,25 +236,28 @@ def _classifiers(matrix: list[str]) -> Edit:
     return edit
 
 
-def matrix_edits(project: Project, request: MatrixRequest) -> dict[Path, list[Edit]]:
+def matrix_edits(
+    project: Project, request: MatrixRequest, olds: Sequence[str] = ()
+) -> dict[Path, list[Edit]]:
     """For each file that lists the matrix or the main Python, the edits to ``request``
-    (pyproject.toml last: see the module's docstring)."""
+    (pyproject.toml last: see the module's docstring). ``olds``: the former main
+    Pythons whose lines move (``project.python`` when none is given)."""
     matrix, main = request.matrix, request.main
     quoted = ", ".join(f'"{v}"' for v in matrix)
     oldest = matrix[0]
     others = [v for v in matrix if v != main]
     moves = main != project.python or request.main_given
-    ci, old = CI_FILE.as_posix(), project.python
+    ci, olds = CI_FILE.as_posix(), list(olds) or [project.python]
     return {
         project.root / ".python-version": [
             lambda _: "".join(f"{v}\n" for v in [main, *others]),
         ],
         project.root / CI_FILE: [
             _ci_matrix(quoted),
-            *([_main_lines(ci, 'python-version: "{}"', old, main)] if moves else []),
+            *([_main_lines(ci, 'python-version: "{}"', olds, main, CI_SPELLED)] if moves else []),
         ],
         project.root / ENVIRONMENT_FILE: (
-            [_main_lines(ENVIRONMENT_FILE.name, "- python={}", old, main)]
+            [_main_lines(ENVIRONMENT_FILE.name, "- python={}", olds, main)]
             if moves and project.env_manager == "conda"
             else []
         ),
@@ -282,7 +295,7 @@ def set_matrix(project: Project, words: Sequence[str]) -> list[Path]:
     files changed (none if they already did)."""
     request = parse_request(words, project.matrix, project.python)
     new_texts: dict[Path, str] = {}
-    for path, edits in matrix_edits(project, request).items():
+    for path, edits in matrix_edits(project, request, _former_mains(project)).items():
         if not edits:
             continue
         try:
@@ -301,6 +314,17 @@ def set_matrix(project: Project, words: Sequence[str]) -> list[Path]:
             new_texts[path] = new
     _put_in_place(new_texts)
     return sorted(new_texts)
+
+
+def _former_mains(project: Project) -> list[str]:
+    """The main Python as pyproject.toml says, and as the first line of .python-version
+    does if it differs (one of them was edited by hand): the lines of either move."""
+    try:
+        first = (project.root / ".python-version").read_bytes().decode().split("\n")[0]
+    except (OSError, UnicodeDecodeError):  # missing, or refused when it is read for its edit
+        first = ""
+    first = first.strip()
+    return [project.python] + ([first] if VERSION.match(first) and first != project.python else [])
 
 
 def _put_in_place(texts: dict[Path, str]) -> None:

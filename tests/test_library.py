@@ -194,7 +194,9 @@ def test_matrix_is_sorted_as_versions_and_checked():
     both = parse_request(["3.12", "3.11", "--main=3.12"], ["3.10"], "3.10", supported)
     assert (both.matrix, both.main) == (["3.11", "3.12"], "3.12")
     refusals = {
-        r"include the main Python 3\.12: add it, or choose another main one": (["3.11"], "3.12"),
+        r"include the main Python 3\.12: add it \(`nox -s matrix -- 3\.11 3\.12`\), or choose "
+        r"another main one": (["3.11"], "3.12"),
+        r"add it \(`nox -s matrix -- 3\.12 3\.13 --main 3\.13`\)": (["--main", "3.13"], "3.12"),
         r"as X\.Y": (["three"], "3.12"),
         r"Python 3\.8 is not one the project's tools are made for: choose from 3\.9, ": (
             ["3.8", "3.12"],

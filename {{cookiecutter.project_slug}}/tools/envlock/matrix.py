@@ -127,9 +127,11 @@ def parse_request(
         raise EnvlockError("a Python is listed twice: list each once")
     main = new_main or main
     if main not in versions:
+        wanted = " ".join(sorted({*versions, main}, key=version_key))
+        also = f" {MAIN_OPTION} {main}" if new_main is not None else ""
         raise EnvlockError(
-            f"the matrix must include the main Python {main}: add it, or choose another "
-            f"main one with `{MAIN_OPTION} X.Y`"
+            f"the matrix must include the main Python {main}: add it (`nox -s matrix -- "
+            f"{wanted}{also}`), or choose another main one with `{MAIN_OPTION} X.Y`"
         )
     return MatrixRequest(sorted(versions, key=version_key), main, new_main is not None)
 

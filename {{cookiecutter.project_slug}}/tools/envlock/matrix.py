@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envlock import EnvlockError, fs, interrupts, lockfiles
+from envlock import EnvlockError, backends, fs, interrupts, lockfiles
 from envlock.session_guard import changes_environment
 from envlock.settings import Project, version_key
 
@@ -260,7 +260,7 @@ def matrix_edits(
         ],
         project.root / ENVIRONMENT_FILE: (
             [_main_lines(ENVIRONMENT_FILE.name, "- python={}", olds, main)]
-            if moves and project.env_manager == "conda"
+            if moves and backends.environment_file(project) is not None
             else []
         ),
         project.root / "pyproject.toml": [

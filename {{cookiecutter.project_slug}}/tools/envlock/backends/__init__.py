@@ -28,7 +28,7 @@ from envlock.lockfiles import LockTarget
 from envlock.pythons import EnvFacts
 from envlock.settings import Project
 
-__all__ = ["Backend", "Packages", "compare_with_lock", "for_project"]
+__all__ = ["Backend", "Packages", "compare_with_lock", "environment_file", "for_project"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,3 +158,9 @@ def for_project(project: Project, ctx: Context) -> Backend:
     }
     tied = f"{project.env_manager}:{project.conda_solver}"
     return backends.get(tied, backends[project.env_manager])(project, ctx)
+
+
+def environment_file(project: Project) -> Path | None:
+    """environment.yml when the project's environment is built from it, else None: a
+    venv project may keep one of its own, which no session may edit."""
+    return project.environment if project.env_manager == "conda" else None

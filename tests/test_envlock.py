@@ -76,6 +76,7 @@ def test_settings_are_read_and_the_matrix_sorted(tmp_path: Path):
         ('package = "p"\npython = "3.12"\nlock-engine = "poetry"', "lock-engine"),
         ('package = "p"\npython = 3.12', "python"),
         ('python = "3.12"', "package"),
+        ('package = "p"', r'has no python: add it \(see the README, "Settings and secrets"\)'),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, named: str):

@@ -123,6 +123,11 @@ def load_project(root: Path) -> Project:
 
     def get(key: str, kind: type[T], default: T | None = None) -> T:
         value = table.get(key, default)
+        if value is None:
+            raise EnvlockError(
+                f"[tool.envlock] in pyproject.toml has no {key}: add it (see the README, "
+                '"Settings and secrets")'
+            )
         if not isinstance(value, kind):
             raise EnvlockError(
                 f"[tool.envlock] {key} in pyproject.toml must be a {kind.__name__}, got {value!r}"

@@ -130,6 +130,54 @@ def test_local_packages_in_every_form_pip_and_uv_write(tmp_path: Path):
     assert inputs.local_packages() == {"./libs/mylib": "mylib", "./libs/other": "other"}
 
 
+def test_local_archives_are_named_by_their_file_names(tmp_path: Path):
+    (tmp_path / "libs" / "wheels").mkdir(parents=True)
+    for name in ("served-2.0.0.tar.gz", "my_lib-0.3.0-py3-none-any.whl"):
+        (tmp_path / "libs" / "wheels" / name).write_bytes(b"")
+    inputs = read(
+        tmp_path,
+        "./libs/wheels/served-2.0.0.tar.gz\nlibs/wheels/my_lib-0.3.0-py3-none-any.whl\n",
+    )
+    assert [(e.kind, e.value, e.name) for e in inputs.entries()] == [
+        (Kind.LOCAL, "./libs/wheels/served-2.0.0.tar.gz", "served"),
+        (Kind.LOCAL, "./libs/wheels/my_lib-0.3.0-py3-none-any.whl", "my-lib"),
+    ]
+    assert "`-e ./libs/wheels/served-2.0.0.tar.gz`: only a directory can be editable" in (
+        refusal(tmp_path, "-e ./libs/wheels/served-2.0.0.tar.gz\n")
+    )
+
+
+def test_a_local_package_that_git_ignores_is_refused(tmp_path: Path):
+    """Real git: dist/ is ignored (as the generated .gitignore has it), so a clone would
+    lack the archive; the same file committed is fine."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("dist/\n")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "served-2.0.0.tar.gz").write_bytes(b"")
+    assert refusal(tmp_path, "six\n./dist/served-2.0.0.tar.gz\n") == (
+        "requirements.in line 2: `./dist/served-2.0.0.tar.gz` is ignored by git (.gitignore), "
+        "so a clone would not have it and could not install the lock: move it to a folder "
+        "git keeps (e.g. libs/), or stop ignoring it"
+    )
+    subprocess.run(["git", "add", "-f", "dist/served-2.0.0.tar.gz"], cwd=tmp_path, check=True)
+    assert read(tmp_path, "./dist/served-2.0.0.tar.gz\n").entries()[0].name == "served"
+
+
+@pytest.mark.parametrize(
+    "line", ["served @ ${SERVER}/served-2.0.tar.gz", "${HOME}/libs/mylib", "-r ${REQS}/base.in"]
+)
+def test_an_environment_variable_is_refused(tmp_path: Path, line: str):
+    """pip and uv would put this machine's value into the committed lock."""
+    message = refusal(tmp_path, f"six  # ${{NOT_READ}} in a comment\n{line}\n")
+    assert message.startswith("requirements.in line 2: `${")
+    assert message.endswith(
+        "is an environment variable, which the engines replace by this "
+        "machine's value, so the committed lock would hold that value (a path of this "
+        "machine, or a secret) and other machines would not see their own: write the value "
+        "itself"
+    )
+
+
 def test_the_name_of_a_setup_py_package_comes_from_the_line(tmp_path: Path):
     package(tmp_path, "libs/legacy", name=None, setup_py=True)
     assert refusal(tmp_path, "./libs/legacy\n") == (
@@ -226,6 +274,45 @@ def test_editable_vcs_and_nameless_urls_are_refused(tmp_path: Path):
     assert refusal(tmp_path, "https://example.org/download?id=3\n") == (
         "requirements.in line 1: `https://example.org/download?id=3` gives no package name: "
         "write the line as `NAME @ https://example.org/download?id=3`"
+    )
+
+
+ZEROS = "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("line", "advice"),
+    [
+        (f"six==1.17.0 --hash=sha256:{ZEROS}", "remove it (the lock records the hash"),
+        (
+            f"served @ https://example.org/served-2.0.tar.gz --hash=sha256:{ZEROS}",
+            "write the hash into the URL as `URL#sha256=<hex digest>`, which is checked",
+        ),
+        (
+            f"https://example.org/served-2.0.tar.gz --hash sha256:{ZEROS}",
+            "write the hash into the URL as `URL#sha256=<hex digest>`, which is checked",
+        ),
+    ],
+)
+def test_a_hash_the_engines_would_not_check_is_refused(tmp_path: Path, line: str, advice: str):
+    """Neither engine compares a --hash of its input with the file it locks: kept, the
+    lock would silently hold a file other than the one the line names."""
+    message = refusal(tmp_path, f"attrs\n{line}\n")
+    assert message.startswith("requirements.in line 2: `--hash` is not checked when locking")
+    assert advice in message
+
+
+def test_a_url_whose_file_is_not_the_named_hash_names_the_line_at_lock_time(tmp_path: Path):
+    """Recorded from uv: the line's #sha256= is checked, and the line is what to fix (not
+    the lock, which does not exist yet)."""
+    url = "http://127.0.0.1:9/served-2.0.0.tar.gz"
+    inputs = read(tmp_path, f"attrs\nserved @ {url}#sha256={ZEROS}\n")
+    output = (RECORDED / "uv-url-wrong-hash.txt").read_text()
+    assert failures.explain("uv pip compile", 1, output, failures.Context(inputs)) == (
+        f"requirements.in line 2: the file at {url} is not the one the line's `#sha256=` "
+        "names (its sha256 is "
+        "03bf6ede445044721dafc74cd88d58dda80dff97d300490ad42b1c95f11dbe6a): fix the hash in "
+        "that line if the file is the one you want, else the URL"
     )
 
 
@@ -486,6 +573,50 @@ def test_the_wheel_check_finds_a_release_without_wheels_for_a_new_python(tmp_pat
 
     gaps = wheels.find_gaps(run, argv_for, ["3.12", "3.13"], ["linux"])
     assert gaps == [wheels.Gap("numpy", "1.26.4", "3.13", "linux")]
+
+
+def test_a_wheel_check_failure_of_another_kind_says_it_all_in_one_line(tmp_path: Path):
+    """Real uv against the real index, on a pin it cannot resolve for a reason of its own
+    (six==99.0 does not exist): uv's output is captured, so the line must name the
+    package, the Python and platform, uv's reason and the fixes."""
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    with pytest.raises(EnvlockError) as caught:
+        wheels.check_lock(
+            uv_binary(),
+            Path("requirements-dev.txt"),
+            "six==99.0\n",
+            ("3.12",),
+            ("linux",),
+            [],
+            run,
+            {"six": "requirements.in line 2"}.__getitem__,
+        )
+    assert str(caught.value) == (
+        "requirements-dev.txt: six==99.0 does not resolve from wheels for Python 3.12 on "
+        "linux (uv: Because there is no version of six==99.0 and you require six==99.0, we "
+        "can conclude that your requirements are unsatisfiable.): in requirements.in line 2 "
+        "allow a version that has wheels there, or limit it with a marker (`; "
+        'python_version < "3.12"` or `; sys_platform != "linux"`), or remove 3.12 from '
+        "python-matrix in pyproject.toml ([tool.envlock])"
+    )
+    assert "output above" not in str(caught.value)
+
+
+def test_a_wheel_check_that_loses_the_network_names_the_host():
+    """A recorded uv failure (the index unreachable, as in fixtures/engine_output)."""
+    output = (RECORDED / "uv-index-unreachable.txt").read_text()
+    failed = wheels.CellFailed("3.13", "windows", 2, output)
+    message = wheels.unexplained(failed, "six==1.17.0\n", str, "requirements-dev.txt")
+    assert message.startswith(
+        "requirements-dev.txt: checking for wheels for Python 3.13 on windows: "
+        "`uv pip compile` could not reach 127.0.0.1:9"
+    )
+    assert "\n" not in message
 
 
 # --- messages of the sessions -----------------------------------------------------------

@@ -61,6 +61,7 @@ NOT_FOUND_UV = re.compile(
 )
 NO_VERSION_UV = re.compile(r"there is no version of (?P<req>[A-Za-z0-9._\-\[\]]+[<>=!~]=?[^\s,]+)")
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
+COMPUTED = re.compile(r"Computed:\s+sha256:(?P<digest>[0-9a-f]{64})")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
 
 
@@ -203,9 +204,12 @@ def conflict(output: str) -> str | None:
     )
 
 
-def hash_mismatch(name: str, output: str) -> str | None:
+def hash_mismatch(name: str, output: str, context: Context) -> str | None:
     if not any(sign in output.lower() for sign in HASH_SIGNS):
         return None
+    named = named_hash(output, context)
+    if named is not None:
+        return named
     return (
         f"`{name}` refused a file whose hash is not the one in the lock (the file on the "
         "index changed, or the lock was tampered with); nothing was installed from it: "
@@ -213,11 +217,31 @@ def hash_mismatch(name: str, output: str) -> str | None:
     )
 
 
+def named_hash(output: str, context: Context) -> str | None:
+    """At lock time, a URL of the .in files whose ``#sha256=`` is not its file's."""
+    if context.inputs is None:
+        return None
+    for entry in context.inputs.entries():
+        if entry.kind.value != "url" or "sha256=" not in entry.value:
+            continue
+        url = entry.value.split("#", 1)[0]
+        if url not in output:
+            continue
+        computed = COMPUTED.search(output)
+        has = f" (its sha256 is {computed['digest']})" if computed else ""
+        return (
+            f"{entry.line.where(context.inputs.root)}: the file at {url} is not the one the "
+            f"line's `#sha256=` names{has}: fix the hash in that line if the file is the "
+            "one you want, else the URL"
+        )
+    return None
+
+
 def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
     """One line saying why the command ``name`` failed, from what it printed."""
     context = context or Context()
     for found in (
-        hash_mismatch(name, output),
+        hash_mismatch(name, output, context),
         requires_python(output, context),
         missing(output, context),
         network(name, output, context),

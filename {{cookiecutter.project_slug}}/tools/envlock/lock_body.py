@@ -287,8 +287,11 @@ def preferences(body: str) -> str:
     there): without the local packages, which pip-compile cannot read in that form and
     which have no version to keep."""
     kept = []
+    skipping = False
     for line in body.splitlines():
-        if line.startswith("-e ") or " @ ./" in line:
-            continue
-        kept.append(line)
+        if line and not line[0].isspace():
+            # an entry's continuation lines (a local archive's --hash) go with it
+            skipping = line.startswith("-e ") or " @ ./" in line
+        if not skipping:
+            kept.append(line)
     return "".join(f"{line}\n" for line in kept)

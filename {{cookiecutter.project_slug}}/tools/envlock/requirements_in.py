@@ -18,6 +18,8 @@ import configparser
 import dataclasses
 import enum
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -62,6 +64,8 @@ INDEX_OPTIONS = (
 # Path-with-extras-and-marker, as pip writes a package path: ./libs/x[extra] ; marker
 PATH_FORM = re.compile(r"^(?P<path>[^\[;]+?)\s*(\[(?P<extras>[^\]]*)\])?\s*(;\s*(?P<marker>.+))?$")
 HASH_OPTION = re.compile(r"\s--hash[= ]\S+")
+# pip and uv replace ${NAME} in a requirements file by the environment's value
+ENV_VARIABLE = re.compile(r"\$\{[A-Za-z0-9_]+\}")
 
 
 class Kind(enum.Enum):
@@ -219,6 +223,20 @@ def archive_name(path: str) -> str | None:
     return None
 
 
+def git_ignores(root: Path, relative: str) -> bool:
+    """Whether git ignores the path in the project's repository (False without git or
+    outside a repository: there is no clone to miss it then)."""
+    if shutil.which("git") is None:
+        return False
+    found = subprocess.run(
+        ["git", "check-ignore", "--quiet", "--", relative],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
 class Reader:
     """Classifies lines of the files under one project root."""
 
@@ -230,6 +248,15 @@ class Reader:
 
     def classify(self, line: Line) -> Entry:
         text = line.text
+        variable = ENV_VARIABLE.search(text)
+        if variable is not None:
+            raise self.refuse(
+                line,
+                f"`{variable[0]}` is an environment variable, which the engines replace by "
+                "this machine's value, so the committed lock would hold that value (a "
+                "path of this machine, or a secret) and other machines would not see "
+                "their own: write the value itself",
+            )
         if text.startswith("-"):
             return self.option(line)
         if " @ " in text or re.match(r"^[A-Za-z0-9._\-\[\], ]+@\s*\S", text):
@@ -325,6 +352,7 @@ class Reader:
 
     def local_text(self, line: Line, text: str, editable: bool) -> Entry:
         """A package path as pip writes one: ``./libs/x[extra] ; marker``."""
+        self.refuse_hash(line, None)
         match = PATH_FORM.match(text)
         if match is None:
             raise self.refuse(line, f"`{text}` is not a path pip can read: fix the line")
@@ -359,6 +387,13 @@ class Reader:
         if not path.exists():
             raise self.refuse(line, f"`{written}` does not exist: create it or fix the path")
         relative = "./" + path.relative_to(self.root).as_posix()
+        if git_ignores(self.root, relative):
+            raise self.refuse(
+                line,
+                f"`{written}` is ignored by git (.gitignore), so a clone would not have it "
+                "and could not install the lock: move it to a folder git keeps (e.g. "
+                "libs/), or stop ignoring it",
+            )
         if path.is_dir():
             if not ((path / "pyproject.toml").exists() or (path / "setup.py").exists()):
                 raise self.refuse(
@@ -381,9 +416,28 @@ class Reader:
         kind = Kind.EDITABLE if editable else Kind.LOCAL
         return Entry(line, kind, relative, canonicalize_name(found), extras, marker)
 
+    def refuse_hash(self, line: Line, url: str | None) -> None:
+        """A ``--hash`` the engines would not check: neither uv nor pip-compile compares a
+        hash of its input with the file it locks, so the lock would silently hold another."""
+        if not HASH_OPTION.search(" " + line.text):
+            return
+        if url is not None and is_url(url) and not url.startswith("file:"):
+            raise self.refuse(
+                line,
+                "`--hash` is not checked when locking (the lock would take whatever file the "
+                "URL serves): write the hash into the URL as `URL#sha256=<hex digest>`, "
+                "which is checked, and remove `--hash`",
+            )
+        raise self.refuse(
+            line,
+            "`--hash` is not checked when locking: remove it (the lock records the hash "
+            "of every file it pins, and every install checks them)",
+        )
+
     def direct(self, line: Line) -> Entry:
         """``NAME @ URL``, or uv's ``NAME @ ./path``."""
         requirement = self.parse(line, HASH_OPTION.sub("", " " + line.text).strip())
+        self.refuse_hash(line, requirement.url)
         url = requirement.url or ""
         extras = tuple(sorted(requirement.extras))
         marker = str(requirement.marker) if requirement.marker else None
@@ -393,6 +447,7 @@ class Reader:
 
     def unnamed_url(self, line: Line, text: str) -> Entry:
         url = text.split(";", 1)[0].split(" ", 1)[0]
+        self.refuse_hash(line, url)
         if url.startswith("file:"):
             return self.local_text(line, text, editable=False)
         name = self.egg_name(url) or archive_name(urlsplit(url).path)
@@ -432,6 +487,7 @@ class Reader:
             ) from None
 
     def package(self, line: Line) -> Entry:
+        self.refuse_hash(line, None)
         spec = HASH_OPTION.sub("", " " + line.text).strip()
         if re.search(r"\s--?[A-Za-z]", " " + spec):
             option = re.search(r"\s(--?[A-Za-z][\w-]*)", " " + spec)

@@ -178,6 +178,17 @@ def test_an_environment_variable_is_refused(tmp_path: Path, line: str):
     )
 
 
+def test_a_name_that_is_not_the_packages_own_is_refused(tmp_path: Path):
+    """Installed, the package has its own name, so the lock's would never match it."""
+    package(tmp_path, "libs/mylib", "MyLib")
+    assert refusal(tmp_path, "other @ ./libs/mylib\n") == (
+        "requirements.in line 1: the package in `./libs/mylib` is named mylib, not other: "
+        "write `mylib @ ./libs/mylib`"
+    )
+    (tmp_path / "served-2.0.tar.gz").write_bytes(b"")
+    assert "is named served, not mylib" in refusal(tmp_path, "mylib @ ./served-2.0.tar.gz\n")
+
+
 def test_the_name_of_a_setup_py_package_comes_from_the_line(tmp_path: Path):
     package(tmp_path, "libs/legacy", name=None, setup_py=True)
     assert refusal(tmp_path, "./libs/legacy\n") == (
@@ -265,6 +276,17 @@ def test_vcs_and_url_requirements(tmp_path: Path):
     )
     pinned = read(tmp_path, f"gitlib @ git+https://example.org/gitlib.git@{'a1' * 20}\n")
     requirements_in.check_for_engine(pinned, "pip-tools")
+
+
+@pytest.mark.parametrize(
+    "line", ["gitlib @ git+file:///srv/git/gitlib@v1.0", "git+file:/srv/git/gitlib#egg=gitlib"]
+)
+def test_a_repository_on_this_machine_is_refused(tmp_path: Path, line: str):
+    assert refusal(tmp_path, f"six\n{line}\n").endswith(
+        "is a repository on this machine, so the lock would name a path that a clone "
+        "elsewhere does not have: name the repository by its https or ssh URL, or put the "
+        "package inside the project (e.g. libs/) and name its path"
+    )
 
 
 def test_editable_vcs_and_nameless_urls_are_refused(tmp_path: Path):

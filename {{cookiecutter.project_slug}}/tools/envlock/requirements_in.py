@@ -401,11 +401,19 @@ class Reader:
                     f"`{written}` has no pyproject.toml or setup.py, so it is no Python "
                     "package: fix the path",
                 )
-            found = name or package_name(path)
+            declared = package_name(path)
         elif editable:
             raise self.refuse(line, f"`-e {written}`: only a directory can be editable")
         else:
-            found = name or archive_name(relative)
+            declared = archive_name(relative)
+        if name and declared and canonicalize_name(name) != declared:
+            # installed, it would be `declared`, and never match the lock's `name`
+            raise self.refuse(
+                line,
+                f"the package in `{written}` is named {declared}, not {name}: write "
+                f"`{declared} @ {written}`",
+            )
+        found = name or declared
         if found is None:
             raise self.refuse(
                 line,
@@ -472,6 +480,14 @@ class Reader:
         self, line: Line, url: str, name: str, extras: tuple[str, ...], marker: str | None
     ) -> Entry:
         if url.startswith(VCS_PREFIXES):
+            if url.split("+", 1)[1].startswith("file:"):
+                raise self.refuse(
+                    line,
+                    f"`{url}` is a repository on this machine, so the lock would name a "
+                    "path that a clone elsewhere does not have: name the repository by "
+                    "its https or ssh URL, or put the package inside the project "
+                    "(e.g. libs/) and name its path",
+                )
             return Entry(line, Kind.VCS, url, name, extras, marker)
         if not url.startswith(("https://", "http://")):
             raise self.refuse(line, f"`{url}`: only http(s) and VCS URLs can be locked")

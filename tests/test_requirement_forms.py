@@ -93,6 +93,28 @@ def test_includes_and_constraints_are_followed_once(tmp_path: Path):
     assert kinds == [Kind.CONSTRAINTS, Kind.PACKAGE, Kind.INCLUDE]
 
 
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("mylib @ ./libs/mylib", "local"),
+        ("-e ./libs/mylib", "editable"),
+        ("served @ https://example.org/served-2.0.tar.gz", "url"),
+        (f"gitlib @ git+https://example.org/gitlib.git@{'a1' * 20}", "vcs"),
+    ],
+)
+def test_a_constraints_file_only_limits_versions(tmp_path: Path, line: str, kind: str):
+    """uv refuses such a constraint with a parse error of its own: told here instead,
+    also in a file that the constraints file includes."""
+    package(tmp_path, "libs/mylib")
+    files = {"c.txt": "six<2\n-r more.txt\n", "more.txt": f"attrs<30\n{line}\n"}
+    assert refusal(tmp_path, "six\n-c c.txt\n", **files) == (
+        "more.txt line 2: a constraints file (`-c`) can only limit versions (`name<2`), and "
+        f"`{line}` is a {kind} package: move the line to a requirements file (`-r`, or "
+        "requirements.in itself)"
+    )
+    assert read(tmp_path, "six\n-r more.txt\n", **files).entries()[-1].name is not None
+
+
 def test_a_missing_include_names_the_line(tmp_path: Path):
     assert refusal(tmp_path, "six\n-r extra.in\n") == (
         "requirements.in line 2: `-r extra.in`: there is no such file: create it or fix the name"

@@ -177,7 +177,7 @@ def split_option(text: str) -> tuple[str, str]:
 
 
 def is_url(text: str) -> bool:
-    return "://" in text or text.startswith("file:")
+    return "://" in text or re.match(r"^([a-z]+\+)?file:", text) is not None
 
 
 def looks_like_path(text: str) -> bool:
@@ -532,9 +532,10 @@ def read_inputs(root: Path, top: Iterable[Path]) -> Inputs:
     """
     reader = Reader(root)
     files: dict[Path, list[Entry]] = {}
-    pending = [path.resolve() for path in top]
+    # each file with whether it was reached through -c only (then it may only limit versions)
+    pending = [(path.resolve(), False) for path in top]
     while pending:
-        path = pending.pop(0)
+        path, constraints = pending.pop(0)
         if path in files:
             continue
         if not path.is_file():
@@ -542,11 +543,28 @@ def read_inputs(root: Path, top: Iterable[Path]) -> Inputs:
                 f"{relative_name(path, reader.root)} is missing: create it (it may be empty)"
             )
         entries = [reader.classify(line) for line in logical_lines(path)]
+        if constraints:
+            refuse_in_constraints(reader, entries)
         files[path] = entries
         for entry in entries:
             if entry.kind in (Kind.INCLUDE, Kind.CONSTRAINTS):
-                pending.append(reader.root / entry.value)
+                pending.append(
+                    (reader.root / entry.value, constraints or entry.kind is Kind.CONSTRAINTS)
+                )
     return Inputs(reader.root, files)
+
+
+def refuse_in_constraints(reader: Reader, entries: list[Entry]) -> None:
+    """A constraints file limits the versions of packages named elsewhere: the engines
+    refuse a package path, URL or VCS entry there (it names no version to limit)."""
+    for entry in entries:
+        if entry.kind in (Kind.LOCAL, Kind.EDITABLE, Kind.URL, Kind.VCS):
+            raise reader.refuse(
+                entry.line,
+                f"a constraints file (`-c`) can only limit versions (`name<2`), and "
+                f"`{entry.line.text}` is a {entry.kind.value} package: move the line to "
+                "a requirements file (`-r`, or requirements.in itself)",
+            )
 
 
 def check_for_engine(inputs: Inputs, engine: str) -> None:

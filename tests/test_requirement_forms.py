@@ -596,6 +596,43 @@ def test_a_gap_is_told_with_both_fixes():
     )
 
 
+NUMBA_LOCK = """\
+llvmlite==0.42.0 \\
+    --hash=sha256:aaaa
+    # via numba
+numba==0.59.1 \\
+    --hash=sha256:bbbb
+    # via
+    #   -r requirements.in
+    #   mylib
+numpy==1.26.4 \\
+    --hash=sha256:cccc
+    # via
+    #   -c requirements-dev.txt
+    #   numba
+"""
+
+
+def test_a_gap_in_a_dependency_names_the_line_of_the_package_that_needs_it(tmp_path: Path):
+    """llvmlite is in no .in file: the fix is at numba's line (found through the lock's
+    ``# via`` comments, as both engines write them)."""
+    from envlock import engine_inputs
+
+    (tmp_path / "requirements.in").write_text("six\nnumba==0.59.1\n")
+    deps = lock_body.dependents(NUMBA_LOCK)
+    assert deps == {"llvmlite": {"numba"}, "numba": {"mylib"}, "numpy": {"numba"}}
+    with engine_inputs.prepared(tmp_path, [tmp_path / "requirements.in"], "uv") as copies:
+        assert copies.where("llvmlite", deps) == (
+            "requirements.in line 2 (numba, which needs llvmlite)"
+        )
+        assert copies.where("numba", deps) == "requirements.in line 2"
+        assert copies.where("six", deps) == "requirements.in line 1"
+        assert copies.where("attrs", deps).startswith("the .in files")
+    gaps = [wheels.Gap("llvmlite", "0.42.0", "3.13", p) for p in wheels.PLATFORMS]
+    line = wheels.describe(gaps, ("3.12", "3.13"), lambda n: copies.where(n, deps), "r.txt")
+    assert "in requirements.in line 2 (numba, which needs llvmlite) allow a version" in line
+
+
 def uv_binary() -> str:
     """The uv of this test environment (installed from the template's lock)."""
     return str(Path(sys.executable).with_name("uv"))

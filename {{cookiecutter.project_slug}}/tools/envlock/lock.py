@@ -124,7 +124,7 @@ def _check_wheels(
             platforms,
             indexes,
             lambda argv: runner.run_captured(argv, env),
-            copies.where,
+            functools.partial(copies.where, dependents=lock_body.dependents(item.body)),
         )
         ctx.timed(f"checking {target.output.name} for wheels on {', '.join(matrix)}", check)
 

@@ -115,6 +115,33 @@ def test_a_constraints_file_only_limits_versions(tmp_path: Path, line: str, kind
     assert read(tmp_path, "six\n-r more.txt\n", **files).entries()[-1].name is not None
 
 
+@pytest.mark.parametrize(
+    ("line", "instead"),
+    [
+        ("-c requirements.txt", "remove the line (the locks already hold the same versions"),
+        ("-r requirements.txt", "include the .in file it is made from instead"),
+    ],
+)
+def test_including_a_lock_is_refused(tmp_path: Path, line: str, instead: str):
+    """pip-tools' layered form (`-c requirements.txt` in the dev .in): the lock's digest
+    would be an input of the other lock, so locking could never leave both fresh."""
+    (tmp_path / "requirements.txt").write_text("six==1.17.0 \\\n    --hash=sha256:aa\n")
+    (tmp_path / "requirements-dev.in").write_text(f"-r requirements.in\n{line}\npytest\n")
+    (tmp_path / "requirements.in").write_text("six\n")
+    with pytest.raises(EnvlockError) as caught:
+        requirements_in.read_inputs(
+            tmp_path,
+            [tmp_path / "requirements-dev.in"],
+            [tmp_path / "requirements.txt", tmp_path / "requirements-dev.txt"],
+        )
+    message = str(caught.value)
+    assert message.startswith(
+        f"requirements-dev.in line 2: `{line}` names a lock that `nox -s lock` writes from "
+        "the .in files, so every lock would leave it out of date: "
+    )
+    assert instead in message
+
+
 def test_a_missing_include_names_the_line(tmp_path: Path):
     assert refusal(tmp_path, "six\n-r extra.in\n") == (
         "requirements.in line 2: `-r extra.in`: there is no such file: create it or fix the name"

@@ -281,6 +281,7 @@ def assert_platform_is_recorded(made: Path) -> None:
         "pyproject.toml (one lock for every platform), then run `nox -s lock`"
     )
     assert f"nox > {expected}\n" in run_nox(made, "-s", "setup").stdout
+    assert f"nox > {expected}\n" in run_nox(made, "-s", "tests-3.12").stdout
     assert {"check": "lock platform", "result": "warning", "detail": expected} in doctor_rows(made)
 
 

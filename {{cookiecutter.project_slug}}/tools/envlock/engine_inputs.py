@@ -75,10 +75,13 @@ class EngineInputs:
 
 
 @contextlib.contextmanager
-def prepared(root: Path, top: Iterable[Path], engine: str) -> Iterator[EngineInputs]:
-    """Read and check the inputs (raising one line for a refused form), then yield the
-    copies the engine reads; the copies are removed afterwards."""
-    inputs = requirements_in.read_inputs(root, top)
+def prepared(
+    root: Path, top: Iterable[Path], engine: str, locks: Iterable[Path] = ()
+) -> Iterator[EngineInputs]:
+    """Read and check the inputs (raising one line for a refused form; ``locks``: the
+    files `lock` writes, which no input may include), then yield the copies the engine
+    reads; the copies are removed afterwards."""
+    inputs = requirements_in.read_inputs(root, top, locks)
     requirements_in.check_for_engine(inputs, engine)
     with tempfile.TemporaryDirectory(prefix="envlock-inputs-") as scratch:
         folder = Path(scratch).resolve()

@@ -164,7 +164,10 @@ def compile_locks(project: Project, ctx: Context, extra: list[str]) -> list[Path
     targets = lockfiles.lock_targets(project, _pythons_to_lock(project, ctx))
     compiled: list[Compiled] = []
     try:
-        with engine_inputs.prepared(project.root, project.inputs, project.lock_engine) as copies:
+        outputs = [target.output for target in every]
+        with engine_inputs.prepared(
+            project.root, project.inputs, project.lock_engine, outputs
+        ) as copies:
             told = failures.Context(copies.inputs, project.matrix, project.extra_index_urls)
             for target in targets:
                 dev = next((c for c in compiled if c.target.output == target.constraint), None)

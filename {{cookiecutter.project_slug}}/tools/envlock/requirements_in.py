@@ -240,8 +240,9 @@ def git_ignores(root: Path, relative: str) -> bool:
 class Reader:
     """Classifies lines of the files under one project root."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, locks: Iterable[Path] = ()) -> None:
         self.root = root.resolve()
+        self.locks = {path.resolve() for path in locks}
 
     def refuse(self, line: Line, why: str) -> EnvlockError:
         return EnvlockError(f"{line.where(self.root)}: {why}")
@@ -318,6 +319,19 @@ class Reader:
                 line,
                 f"`{option} {value}` is outside the project, so a clone would not have "
                 "it: copy it into the project",
+            )
+        if target in self.locks:
+            # its digest is an input of every lock, so each lock would make the next stale
+            instead = (
+                "remove the line (the locks already hold the same versions: the runtime "
+                "lock is constrained by the dev lock)"
+                if kind is Kind.CONSTRAINTS
+                else "include the .in file it is made from instead"
+            )
+            raise self.refuse(
+                line,
+                f"`{option} {value}` names a lock that `nox -s lock` writes from the .in "
+                f"files, so every lock would leave it out of date: {instead}",
             )
         if not target.is_file():
             raise self.refuse(
@@ -524,13 +538,13 @@ class Reader:
         )
 
 
-def read_inputs(root: Path, top: Iterable[Path]) -> Inputs:
+def read_inputs(root: Path, top: Iterable[Path], locks: Iterable[Path] = ()) -> Inputs:
     """Read the top-level files and every file they include, in the order pip reads them.
 
     Raises EnvlockError (one line: file, line, what to write) for any form that a lock
-    cannot reproduce.
+    cannot reproduce, and for an include of one of ``locks`` (the files `lock` writes).
     """
-    reader = Reader(root)
+    reader = Reader(root, locks)
     files: dict[Path, list[Entry]] = {}
     # each file with whether it was reached through -c only (then it may only limit versions)
     pending = [(path.resolve(), False) for path in top]

@@ -238,6 +238,31 @@ def test_a_name_that_is_not_the_packages_own_is_refused(tmp_path: Path):
     assert "is named served, not mylib" in refusal(tmp_path, "mylib @ ./served-2.0.tar.gz\n")
 
 
+def test_one_local_package_editable_in_one_file_and_not_in_another_is_refused(tmp_path: Path):
+    """The runtime lock would pin it as a package, the dev lock editable: told at the
+    lines (not as a mismatch of the locks)."""
+    package(tmp_path, "libs/devtool", "devtool")
+    (tmp_path / "requirements-dev.in").write_text("-r requirements.in\n-e ./libs/devtool\n")
+    (tmp_path / "requirements.in").write_text("six\n./libs/devtool\n")
+    top = [tmp_path / "requirements-dev.in", tmp_path / "requirements.in"]
+    with pytest.raises(EnvlockError) as caught:
+        requirements_in.read_inputs(tmp_path, top)
+    assert str(caught.value) == (
+        "requirements-dev.in line 2: `-e ./libs/devtool` installs ./libs/devtool editable, "
+        "and requirements.in line 2 installs it without -e: write both lines alike (or keep "
+        "only one)"
+    )
+
+
+def test_a_path_with_a_space_is_refused(tmp_path: Path):
+    package(tmp_path, "libs/my lib", "spaced")
+    assert refusal(tmp_path, "six\n./libs/my lib\n") == (
+        "requirements.in line 2: `./libs/my lib` has a space in its path, which requirement "
+        "files and locks cannot hold (it ends the path there): rename the folder or file"
+    )
+    assert "has a space in its path" in refusal(tmp_path, "-e ./libs/my lib\n")
+
+
 def test_the_name_of_a_setup_py_package_comes_from_the_line(tmp_path: Path):
     package(tmp_path, "libs/legacy", name=None, setup_py=True)
     assert refusal(tmp_path, "./libs/legacy\n") == (
@@ -395,14 +420,15 @@ def test_an_invalid_requirement_names_its_line(tmp_path: Path):
 
 def test_the_engines_get_copies_with_includes_and_paths_rewritten(tmp_path: Path):
     package(tmp_path, "libs/mylib")
+    package(tmp_path, "libs/other", "other")
     (tmp_path / "reqs").mkdir()
     (tmp_path / "reqs" / "base.in").write_text("click>=8.1,\\\n  <9\n")
-    inputs = read(tmp_path, "-r reqs/base.in\nmylib @ ./libs/mylib\n-e libs/mylib\n")
+    inputs = read(tmp_path, "-r reqs/base.in\nmylib @ ./libs/mylib\n-e libs/other\n")
     scratch = tmp_path / "scratch"
     names = requirements_in.write_copies(inputs, scratch)
     top = names[tmp_path.resolve() / "requirements.in"].read_text()
     base = (scratch / "reqs" / "base.in").as_posix()
-    assert top == f"-r {base}\n./libs/mylib\n-e ./libs/mylib\n"
+    assert top == f"-r {base}\n./libs/mylib\n-e ./libs/other\n"
     assert (scratch / "reqs" / "base.in").read_text() == "click>=8.1, <9\n"
 
 

@@ -122,7 +122,8 @@ def parse_entry(lock: str, line: str) -> Pin:
     try:
         requirement = Requirement(spec)
     except InvalidRequirement as error:
-        raise UnreadableEntry(lock, f"a line that is not a requirement ({error})", True) from None
+        detail = str(error).splitlines()[0]  # packaging adds the line and a caret below
+        raise UnreadableEntry(lock, f"a line that is not a requirement ({detail})", True) from None
     name = canonicalize_name(requirement.name)
     if requirement.url:
         return direct_pin(lock, name, requirement, hashes, editable)

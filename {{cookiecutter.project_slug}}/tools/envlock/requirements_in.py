@@ -383,6 +383,12 @@ class Reader:
         marker: str | None,
     ) -> Entry:
         raw = url_path(written) if written.startswith("file:") else written
+        if any(char.isspace() for char in raw.strip()):
+            raise self.refuse(
+                line,
+                f"`{written}` has a space in its path, which requirement files and locks "
+                "cannot hold (it ends the path there): rename the folder or file",
+            )
         path = (self.root / raw).resolve()
         shown = f"-e {written}" if editable else written
         if path == self.root:
@@ -565,7 +571,26 @@ def read_inputs(root: Path, top: Iterable[Path], locks: Iterable[Path] = ()) -> 
                 pending.append(
                     (reader.root / entry.value, constraints or entry.kind is Kind.CONSTRAINTS)
                 )
-    return Inputs(reader.root, files)
+    inputs = Inputs(reader.root, files)
+    refuse_mixed_local(inputs)
+    return inputs
+
+
+def refuse_mixed_local(inputs: Inputs) -> None:
+    """One local package is installed one way: an editable line in one file and a plain
+    one in another would make the two locks pin it differently."""
+    first: dict[str, Entry] = {}
+    for entry in inputs.entries():
+        if entry.kind not in (Kind.LOCAL, Kind.EDITABLE):
+            continue
+        seen = first.setdefault(entry.value, entry)
+        if seen.kind is not entry.kind:
+            editable, plain = (entry, seen) if entry.kind is Kind.EDITABLE else (seen, entry)
+            raise EnvlockError(
+                f"{editable.line.where(inputs.root)}: `{editable.line.text}` installs "
+                f"{entry.value} editable, and {plain.line.where(inputs.root)} installs it "
+                "without -e: write both lines alike (or keep only one)"
+            )
 
 
 def refuse_in_constraints(reader: Reader, entries: list[Entry]) -> None:

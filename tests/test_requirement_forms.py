@@ -623,6 +623,41 @@ def test_a_network_failure_names_the_host(recorded: str, expected: str, context)
     assert "package index could not be reached" not in message
 
 
+@pytest.mark.parametrize(
+    ("recorded", "command", "said"),
+    [
+        (
+            "uv-local-build-fails",
+            "uv pip compile",
+            "configuration error: `project.dependencies[0]` must be pep508",
+        ),
+        (
+            "uv-sync-local-backend-missing",
+            "uv pip sync",
+            (
+                "Because nonexistent-backend-xyz was not found in the package registry and you "
+                "require nonexistent-backend-xyz, we can conclude that your requirements are "
+                "unsatisfiable."
+            ),
+        ),
+    ],
+)
+def test_a_local_package_that_does_not_build_names_its_pyproject(
+    tmp_path: Path, recorded: str, command: str, said: str
+):
+    """Recorded from uv (the project's path replaced by {root}): the fix is in the
+    package's own files, not a name on the index (its build backend's name was told as
+    a missing package of the .in files)."""
+    package(tmp_path, "libs/broken", "broken")
+    inputs = read(tmp_path, "six\n./libs/broken\n")
+    root = tmp_path.resolve().as_posix()
+    output = (RECORDED / f"{recorded}.txt").read_text().replace("{root}", root)
+    assert failures.explain(command, 1, output, failures.Context(inputs)) == (
+        f"`{command}` could not build the package broken of this project at ./libs/broken "
+        f"({said}): fix ./libs/broken/pyproject.toml (or its setup.py)"
+    )
+
+
 def test_a_conflict_quotes_the_cause(context):
     assert explain("uv-conflict", context) == (
         "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from envlock import lock_body
 from envlock.requirements_in import Inputs
 
 __all__ = ["Context", "explain", "failed_address", "generic"]
@@ -62,6 +64,7 @@ NOT_FOUND_UV = re.compile(
 NO_VERSION_UV = re.compile(r"there is no version of (?P<req>[A-Za-z0-9._\-\[\]]+[<>=!~]=?[^\s,]+)")
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
 COMPUTED = re.compile(r"Computed:\s+sha256:(?P<digest>[0-9a-f]{64})")
+BUILD_FAILED = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+) @ (?P<url>file:[^`]+)`")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
 
 
@@ -237,11 +240,31 @@ def named_hash(output: str, context: Context) -> str | None:
     return None
 
 
+def build_failure(name: str, output: str, context: Context) -> str | None:
+    """A package of the project's tree that could not be built (its metadata read, or
+    its build backend installed): the fix is in that package, not in the .in files."""
+    match = BUILD_FAILED.search(output)
+    if match is None:
+        return None
+    # the sessions run in the project root; a lock knows it from its inputs
+    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
+    where = lock_body.relative_source(match["url"], root)
+    if where is None:
+        return None
+    lines = [line.strip().removeprefix("cause: ") for line in output.splitlines()]
+    said = next((line for line in reversed(lines) if line and not line.startswith("hint:")), "")
+    return (
+        f"`{name}` could not build the package {match['name']} of this project at {where} "
+        f"({said[:300]}): fix {where}/pyproject.toml (or its setup.py)"
+    )
+
+
 def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
     """One line saying why the command ``name`` failed, from what it printed."""
     context = context or Context()
     for found in (
         hash_mismatch(name, output, context),
+        build_failure(name, output, context),
         requires_python(output, context),
         missing(output, context),
         network(name, output, context),

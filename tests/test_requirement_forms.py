@@ -585,8 +585,11 @@ def test_a_missing_package_and_a_missing_version_in_one_line(engine: str, contex
     )
 
 
-def test_uvs_requires_python_hint_is_told_as_python_matrix(context):
-    assert explain("uv-requires-python", context) == (
+@pytest.mark.parametrize("engine", ["uv", "pip-compile"])
+def test_the_engines_requires_python_is_told_as_python_matrix(engine: str, context):
+    """uv hints at `requires-python`; pip-compile says "no matching distribution" after
+    listing the versions it ignored for the Python it runs on: both mean python-matrix."""
+    assert explain(f"{engine}-requires-python", context) == (
         "numpy==2.3.0 supports only Python >=3.11, but python-matrix in pyproject.toml "
         "([tool.envlock]) starts at 3.10: remove the Pythons it does not support from "
         "python-matrix, or in requirements.in line 2 allow a version of numpy that supports "

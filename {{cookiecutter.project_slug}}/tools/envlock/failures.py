@@ -62,6 +62,9 @@ NOT_FOUND_UV = re.compile(
     r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the package registry"
 )
 NO_VERSION_UV = re.compile(r"there is no version of (?P<req>[A-Za-z0-9._\-\[\]]+[<>=!~]=?[^\s,]+)")
+PIP_IGNORED = re.compile(
+    r"Ignored the following versions that require a different python version: (?P<versions>.+)"
+)
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
 COMPUTED = re.compile(r"Computed:\s+sha256:(?P<digest>[0-9a-f]{64})")
 BUILD_FAILED = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+) @ (?P<url>file:[^`]+)`")
@@ -156,11 +159,27 @@ def index_phrase(context: Context) -> str:
     return "the package indexes" if context.extra_index_urls else "the package index"
 
 
+def pip_requires_python(output: str) -> tuple[str, str, str] | None:
+    """pip's form: the version asked for is among those "that require a different
+    python version" (it then says no matching distribution was found)."""
+    asked, ignored = NO_MATCH_PIP.search(output), PIP_IGNORED.search(output)
+    if asked is None or ignored is None or "==" not in asked["req"]:
+        return None
+    name, version = asked["req"].split("==", 1)
+    for item in ignored["versions"].split(";"):
+        found, _, spec = item.strip().partition(" Requires-Python ")
+        if found == version and spec:
+            return name, version, spec.strip()
+    return None
+
+
 def requires_python(output: str, context: Context) -> str | None:
     match = REQUIRES_PYTHON.search(output) or DEPENDS_ON_PYTHON.search(output)
-    if match is None or not context.matrix:
+    found = (match["name"], match["version"], match["spec"]) if match else None
+    found = found or pip_requires_python(output)
+    if found is None or not context.matrix:
         return None
-    name, version, spec = match["name"], match["version"], match["spec"].strip()
+    name, version, spec = found[0], found[1], found[2].strip()
     oldest = min(context.matrix, key=lambda v: tuple(int(p) for p in v.split(".")))
     return (
         f"{name}=={version} supports only Python {spec}, but python-matrix in "

@@ -234,7 +234,10 @@ def test_every_engine_and_preset_bakes_a_consistent_project(
             "and musl Linux (Alpine) are not checked"
         ) in said
     else:
-        assert "of `python-matrix` on the platform it was compiled on" in said
+        assert (
+            "Before compiling, `lock` checks that every version the `.in` files pin with `==` "
+            "has a wheel for each Python of `python-matrix` on this platform"
+        ) in said
 
 
 # --- baking into a folder that exists ------------------------------------------------

@@ -160,7 +160,8 @@ def test_corpus_case(
         "closed_port": str(closed_port()),
     }
     expected = fill(CASES[group][name][engine], values)
-    project = bake(tmp_path / "out", **ANSWERS[engine])
+    answers = {**ANSWERS[engine], **CASES[group][name].get("answers", {}).get(engine, {})}
+    project = bake(tmp_path / "out", **answers)
     prepare(project, group, name, values, archives)
     # uv retries an unreachable address for seconds; once is enough to tell it here
     result = run_nox(project, "-s", "lock", env=nox_env(UV_HTTP_RETRIES="0"), check=False)

@@ -325,6 +325,19 @@ def test_installer_options_are_refused(tmp_path: Path):
     )
 
 
+def test_the_exact_pins_of_the_inputs(tmp_path: Path):
+    """What pip-tools' wheel check reads before pip-compile runs: `==` pins only."""
+    inputs = read(
+        tmp_path,
+        "numpy==1.26.4 ; python_version < '3.14'\nsix>=1\nattrs==23.*\nclick==8.1.7\n"
+        "click==8.1.7\n-c c.txt\n",
+        **{"c.txt": "idna==3.7\n"},
+    )
+    assert requirements_in.exact_pins(inputs) == (
+        'numpy==1.26.4 ; python_version < "3.14"\nclick==8.1.7\nidna==3.7\n'
+    )
+
+
 def test_vcs_and_url_requirements(tmp_path: Path):
     inputs = read(
         tmp_path,

@@ -41,6 +41,7 @@ __all__ = [
     "Kind",
     "Line",
     "check_for_engine",
+    "exact_pins",
     "logical_lines",
     "read_inputs",
     "render",
@@ -604,6 +605,24 @@ def refuse_in_constraints(reader: Reader, entries: list[Entry]) -> None:
                 f"`{entry.line.text}` is a {entry.kind.value} package: move the line to "
                 "a requirements file (`-r`, or requirements.in itself)",
             )
+
+
+def exact_pins(inputs: Inputs) -> str:
+    """``name==version ; marker`` of every package the inputs pin to one version (for
+    the wheel check before pip-compile); a constraints file's pins count too."""
+    lines = []
+    for entry in inputs.entries():
+        if entry.kind is not Kind.PACKAGE or entry.name is None:
+            continue
+        specifiers = list(Requirement(HASH_OPTION.sub("", " " + entry.value).strip()).specifier)
+        if (
+            len(specifiers) == 1
+            and specifiers[0].operator == "=="
+            and "*" not in str(specifiers[0])
+        ):
+            marker = f" ; {entry.marker}" if entry.marker else ""
+            lines.append(f"{entry.name}=={specifiers[0].version}{marker}\n")
+    return "".join(dict.fromkeys(lines))
 
 
 def check_for_engine(inputs: Inputs, engine: str) -> None:

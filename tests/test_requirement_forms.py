@@ -790,6 +790,24 @@ def test_a_wheel_check_failure_of_another_kind_says_it_all_in_one_line(tmp_path:
         "python-matrix in pyproject.toml ([tool.envlock])"
     )
     assert "output above" not in str(caught.value)
+    # the pins straight from the .in files (pip-tools' check): told at the line
+    inputs = read(tmp_path, "attrs\nsix==99.0\n")
+    with pytest.raises(EnvlockError) as caught:
+        wheels.check_lock(
+            uv_binary(),
+            Path("requirements-dev.txt"),
+            "six==99.0\n",
+            ("3.12", "3.13"),
+            ("linux",),
+            [],
+            run,
+            str,
+            failures.Context(inputs),
+        )
+    assert str(caught.value) == (
+        "requirements.in line 2: no version of six matches ==99.0 on the package index: "
+        "change the version"
+    )
 
 
 def test_a_wheel_check_that_loses_the_network_names_the_host():

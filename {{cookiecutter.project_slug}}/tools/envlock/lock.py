@@ -125,7 +125,11 @@ def _check_wheels(
 
 
 def _check_explicit_pins(
-    project: Project, ctx: Context, pythons: list[str], copies: engine_inputs.EngineInputs
+    project: Project,
+    ctx: Context,
+    pythons: list[str],
+    copies: engine_inputs.EngineInputs,
+    told: failures.Context,
 ) -> None:
     """With pip-tools, before any compile: the versions the .in files pin with ``==`` must
     have a wheel for every Python to lock where they have one for some (on this platform,
@@ -147,6 +151,7 @@ def _check_explicit_pins(
         engines.index_args(project.extra_index_urls),
         lambda argv: runner.run_captured(argv, engines.uv_env(os.environ)),
         copies.where,
+        told,
     )
     ctx.timed(f"checking the .in files' == pins for wheels on {', '.join(pythons)}", check)
 
@@ -193,7 +198,7 @@ def compile_locks(project: Project, ctx: Context, extra: list[str]) -> list[Path
             told = failures.Context(copies.inputs, project.matrix, project.extra_index_urls)
             if project.lock_engine == "pip-tools":
                 pythons_locked = list(dict.fromkeys(t.python for t in targets))
-                _check_explicit_pins(project, ctx, pythons_locked, copies)
+                _check_explicit_pins(project, ctx, pythons_locked, copies, told)
             for target in targets:
                 dev = next((c for c in compiled if c.target.output == target.constraint), None)
                 command = _pip_lock_command(project, ctx, target.python, extra, copies, dev)

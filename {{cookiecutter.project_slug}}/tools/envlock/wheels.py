@@ -240,9 +240,12 @@ def check_lock(
     indexes: list[str],
     run: Run,
     where: Callable[[str], str],
+    inputs: failures.Context | None = None,
 ) -> None:
     """Raise EnvlockError (one line, with the fixes) when a pin of ``lock`` has no wheel
     for some Python of ``matrix`` or some platform while it has one for others.
+    ``inputs``: when the pins come straight from the .in files, a version the index
+    does not have is told at its line, as the engines' failures are.
 
     ``pins_text`` holds the lock's packages from the index (``lock_body.index_pins``):
     local, URL and VCS packages are built or downloaded as they are, whatever the Python.
@@ -259,6 +262,9 @@ def check_lock(
         try:
             gaps = find_gaps(run, argv_for, matrix, platforms)
         except CellFailed as failed:
-            raise EnvlockError(unexplained(failed, pins_text, where, lock.name)) from None
+            missing = failures.missing(failed.output, inputs) if inputs is not None else None
+            raise EnvlockError(
+                missing or unexplained(failed, pins_text, where, lock.name)
+            ) from None
     if gaps:
         raise EnvlockError(describe(gaps, matrix, where, lock.name))

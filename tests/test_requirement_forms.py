@@ -210,6 +210,12 @@ def test_a_local_package_that_git_ignores_is_refused(tmp_path: Path):
     )
     subprocess.run(["git", "add", "-f", "dist/served-2.0.0.tar.gz"], cwd=tmp_path, check=True)
     assert read(tmp_path, "./dist/served-2.0.0.tar.gz\n").entries()[0].name == "served"
+    (tmp_path / "dist" / "extra.in").write_text("six\n")
+    assert refusal(tmp_path, "attrs\n-r dist/extra.in\n") == (
+        "requirements.in line 2: `-r dist/extra.in` is ignored by git (.gitignore), so a "
+        "clone would not have it: commit it (stop ignoring it), or move it to a folder git "
+        "keeps"
+    )
 
 
 @pytest.mark.parametrize(

@@ -338,6 +338,12 @@ class Reader:
             raise self.refuse(
                 line, f"`{option} {value}`: there is no such file: create it or fix the name"
             )
+        if git_ignores(self.root, relative_name(target, self.root)):
+            raise self.refuse(
+                line,
+                f"`{option} {value}` is ignored by git (.gitignore), so a clone would not "
+                "have it: commit it (stop ignoring it), or move it to a folder git keeps",
+            )
         return Entry(line, kind, relative_name(target, self.root))
 
     def inside(self, path: Path) -> bool:

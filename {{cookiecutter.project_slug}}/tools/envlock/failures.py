@@ -272,6 +272,11 @@ def build_failure(name: str, output: str, context: Context) -> str | None:
         return None
     lines = [line.strip().removeprefix("cause: ") for line in output.splitlines()]
     said = next((line for line in reversed(lines) if line and not line.startswith("hint:")), "")
+    if where == "./.":  # the project itself, which setup installs editable
+        return (
+            f"`{name}` could not build this project ({match['name']}) ({said[:300]}): fix "
+            "pyproject.toml (or setup.py)"
+        )
     return (
         f"`{name}` could not build the package {match['name']} of this project at {where} "
         f"({said[:300]}): fix {where}/pyproject.toml (or its setup.py)"

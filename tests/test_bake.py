@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import TEMPLATE, bake, load_toml
+from envlock import wheels
 
 EXPECTED_FILES = [
     ".env.example",
@@ -236,6 +237,22 @@ def test_every_engine_and_preset_bakes_a_consistent_project(
     linux_only = ["ubuntu-latest"]
     assert (oses == linux_only) == (lock_engine == "pip-tools"), oses
     assert not (project / "environment.yml").exists()
+    # the wheel check's platforms as the README names them: CI's runners, no others
+    said = " ".join(readme.split())
+    if lock_engine == "uv":
+        assert wheels.PLATFORMS == ("linux", "macos", "windows")
+        assert wheels.MACOS_TARGET == "14.0"
+        assert set(oses) == {"ubuntu-latest", "macos-latest", "windows-latest"}
+        assert (
+            "on Linux x86_64 (glibc), macOS 14 or later on Apple silicon (arm64) and Windows "
+            "x86_64, the platforms of CI's runners; Linux on ARM, Intel Macs, Windows on ARM "
+            "and musl Linux (Alpine) are not checked"
+        ) in said
+    else:
+        assert (
+            "Before compiling, `lock` checks that every version the `.in` files pin with `==` "
+            "has a wheel for each Python of `python-matrix` on this platform"
+        ) in said
 
 
 # --- baking into a folder that exists ------------------------------------------------

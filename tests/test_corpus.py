@@ -1,8 +1,8 @@
 """The requirements corpus (tests/requirements_corpus/) locked, set up and rebuilt for real
 in baked projects, with each engine the case names; every refusal's line asserted.
 
-The git repository is made here, the file server runs on 127.0.0.1 and serves archives
-built here from the corpus's own packages, and the unreachable URL is a closed port of
+The git repository is made here, the file server runs on 127.0.0.1 and serves it and
+archives built here from the corpus's own packages, and the unreachable URL is a closed port of
 127.0.0.1: nothing leaves this machine but the package index.
 """
 
@@ -60,8 +60,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    """A file server on 127.0.0.1 with a wheel of mylib and an sdist of served."""
+def archives(tmp_path_factory) -> Path:
+    """A folder with a wheel of mylib and an sdist of served, built here."""
     folder = tmp_path_factory.mktemp("served")
     for name, kind in (("mylib", "--wheel"), ("served", "--sdist")):
         subprocess.run(
@@ -69,7 +69,13 @@ def server(tmp_path_factory) -> Iterator[str]:
             cwd=CORPUS / "packages" / name,
             check=True,
         )
-    handler = functools.partial(QuietHandler, directory=str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(archives: Path) -> Iterator[str]:
+    """A file server on 127.0.0.1 serving ``archives``."""
+    handler = functools.partial(QuietHandler, directory=str(archives))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -79,8 +85,9 @@ def server(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def git_repo(tmp_path_factory) -> tuple[str, str]:
-    """A git repository of gitlib with a tag v1.0: its file URL and the commit."""
+def git_repo(tmp_path_factory, archives: Path, server: str) -> tuple[str, str]:
+    """A git repository of gitlib with a tag v1.0, served by ``server`` (git's "dumb"
+    HTTP protocol: static files, which any file server serves): its URL and the commit."""
     repo = tmp_path_factory.mktemp("git") / "gitlib"
     shutil.copytree(CORPUS / "packages" / "gitlib", repo)
     for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "gitlib 1.0"]):
@@ -89,15 +96,19 @@ def git_repo(tmp_path_factory) -> tuple[str, str]:
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout.strip()
-    return repo.as_uri(), commit
+    bare = archives / "gitlib.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    subprocess.run(["git", "update-server-info"], cwd=bare, check=True)
+    return f"{server}/gitlib.git", commit
 
 
 def fill(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[0]), text)
 
 
-def prepare(project: Path, group: str, name: str, values: dict[str, str]) -> None:
-    """Put the case's files into the baked project."""
+def prepare(project: Path, group: str, name: str, values: dict[str, str], built: Path) -> None:
+    """Put the case's files into the baked project (and the archives it names, from
+    ``built``, where it says)."""
     case_dir = CORPUS / group / name
     (project / "requirements-dev.in").write_text(DEV_IN)
     for path in case_dir.rglob("*"):
@@ -107,20 +118,21 @@ def prepare(project: Path, group: str, name: str, values: dict[str, str]) -> Non
             target.write_text(fill(path.read_text(), values))
     for target, source in CASES[group][name].get("copy", {}).items():
         shutil.copytree(CORPUS / source, project / target)
+    for folder, files in CASES[group][name].get("archives", {}).items():
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        for file in files:
+            shutil.copy2(built / file, project / folder / file)
 
 
 def lock_texts(project: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(project.glob("requirements*.txt"))}
 
 
-def assert_portable(project: Path, tmp_path: Path, remote: str) -> list[lock_body.Pin]:
-    """The locks carry no path of this machine (but the test's git repository's URL,
-    which stands for a remote one), and every session can read them."""
+def assert_portable(project: Path, tmp_path: Path) -> list[lock_body.Pin]:
+    """The locks carry no path of this machine, and every session can read them."""
     pins = []
     for name, text in lock_texts(project).items():
-        # pip-compile spells a local repository's URL file:/..., uv file:///...
-        local = text.replace(remote, "").replace(remote.replace("file:///", "file:/"), "")
-        assert str(tmp_path) not in local and "/tmp/" not in local, (name, text)
+        assert str(tmp_path) not in text and "/tmp/" not in text, (name, text)
         assert "WARNING" not in text, text
         pins += lock_body.parse_pins(Path(name), text)
     return pins
@@ -137,7 +149,9 @@ def the_error_line(output: str) -> str:
 @pytest.mark.parametrize(
     ("group", "name", "engine"), PARAMS, ids=[f"{g}-{n}-{e}" for g, n, e in PARAMS]
 )
-def test_corpus_case(tmp_path: Path, server: str, git_repo, group: str, name: str, engine: str):
+def test_corpus_case(
+    tmp_path: Path, archives: Path, server: str, git_repo, group: str, name: str, engine: str
+):
     git_url, git_commit = git_repo
     values = {
         "server": server,
@@ -146,8 +160,9 @@ def test_corpus_case(tmp_path: Path, server: str, git_repo, group: str, name: st
         "closed_port": str(closed_port()),
     }
     expected = fill(CASES[group][name][engine], values)
-    project = bake(tmp_path / "out", **ANSWERS[engine])
-    prepare(project, group, name, values)
+    answers = {**ANSWERS[engine], **CASES[group][name].get("answers", {}).get(engine, {})}
+    project = bake(tmp_path / "out", **answers)
+    prepare(project, group, name, values, archives)
     # uv retries an unreachable address for seconds; once is enough to tell it here
     result = run_nox(project, "-s", "lock", env=nox_env(UV_HTTP_RETRIES="0"), check=False)
     if expected not in ("locks", "setup", "rebuild", "clone"):
@@ -158,7 +173,7 @@ def test_corpus_case(tmp_path: Path, server: str, git_repo, group: str, name: st
         assert not list(project.glob(".requirements*"))
         return
     assert result.returncode == 0, result.stdout
-    pins = assert_portable(project, tmp_path, git_url)
+    pins = assert_portable(project, tmp_path)
     if expected == "clone":
         project = clone_elsewhere(project, tmp_path)
     if expected in ("setup", "rebuild", "clone"):
@@ -177,7 +192,7 @@ def test_corpus_case(tmp_path: Path, server: str, git_repo, group: str, name: st
             python = project / ".venv" / "bin" / "python"
             subprocess.run([str(python), "-c", "import mylib; assert mylib.CHANGED"], check=True)
         run_nox(project, "-s", "lock")
-        assert assert_portable(project, tmp_path, git_url) == pins  # locking again: same
+        assert assert_portable(project, tmp_path) == pins  # locking again: same
 
 
 def load_report(project: Path) -> dict:
@@ -196,16 +211,22 @@ def clone_elsewhere(project: Path, tmp_path: Path) -> Path:
 
 
 def assert_installed_from(clone: Path) -> None:
-    """mylib installed as a package, devtool editable from the clone; doctor agrees."""
+    """mylib installed as a package, devtool editable from the clone, served from the
+    clone's committed archive; doctor agrees."""
     python = clone / ".venv" / "bin" / "python"
     shown = subprocess.run(
-        [str(python), "-c", "import mylib, devtool; print(mylib.__file__, devtool.__file__)"],
+        [
+            str(python),
+            "-c",
+            "import mylib, devtool, served; print(mylib.__file__, devtool.__file__, served.VERSION)",
+        ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
     assert "site-packages" in shown[0]
     assert shown[1].startswith(str(clone / "libs" / "devtool"))
+    assert shown[2] == "2.0.0"
     doctor = run_nox(clone, "-s", "doctor", "--", "--json", check=False)
     assert doctor.returncode == 0, doctor.stdout
     assert '"result": "FAILED"' not in doctor.stdout, doctor.stdout

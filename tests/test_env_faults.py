@@ -195,7 +195,11 @@ def test_setup_that_fails_after_a_lock_change_leaves_the_old_env(lock_changed):
         assert 'module-name = "gone"' in (project / "pyproject.toml").read_text()
         result = run_nox(project, "-s", "setup", check=False)
     line = session_line(result.stdout, "setup")
-    assert "`uv pip install` failed" in line and line.endswith(".venv was left as it was")
+    assert line.startswith(
+        "`uv pip install` could not build this project (my-project) (Expected a Python "
+        "module at: src/gone/__init__.py): fix pyproject.toml (or setup.py)"
+    ), line
+    assert line.endswith(".venv was left as it was")
     assert (project / ".venv" / OLD).exists() and project_venv_works(project)
     assert locks_of(project) == locks
     assert beside_venv(project) == [] and untracked(project) == []

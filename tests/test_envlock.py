@@ -229,6 +229,19 @@ def test_compare_finds_missing_extra_and_different():
     assert "numpy: locked 2.1.0, installed 2.0.0" in result.problems()
 
 
+def test_compare_names_packages_from_paths_and_urls_as_their_lock_lines_do():
+    result = compare(
+        {"mylib": "./libs/mylib", "devtool": "-e ./libs/devtool"},
+        {"served": "https://example.org/served-2.0.tar.gz"},
+        ignore=(),
+    )
+    assert result.problems() == [
+        "missing: -e devtool @ ./libs/devtool",
+        "missing: mylib @ ./libs/mylib",
+        "not in the lock: served @ https://example.org/served-2.0.tar.gz",
+    ]
+
+
 def test_compare_identical_sets_match():
     assert compare({"a": "1"}, {"A": "1", "me": "0"}, ignore={"me"}).matches
 

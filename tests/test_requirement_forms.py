@@ -94,6 +94,55 @@ def test_includes_and_constraints_are_followed_once(tmp_path: Path):
     assert kinds == [Kind.CONSTRAINTS, Kind.PACKAGE, Kind.INCLUDE]
 
 
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("mylib @ ./libs/mylib", "local"),
+        ("-e ./libs/mylib", "editable"),
+        ("served @ https://example.org/served-2.0.tar.gz", "url"),
+        (f"gitlib @ git+https://example.org/gitlib.git@{'a1' * 20}", "vcs"),
+    ],
+)
+def test_a_constraints_file_only_limits_versions(tmp_path: Path, line: str, kind: str):
+    """uv refuses such a constraint with a parse error of its own: told here instead,
+    also in a file that the constraints file includes."""
+    package(tmp_path, "libs/mylib")
+    files = {"c.txt": "six<2\n-r more.txt\n", "more.txt": f"attrs<30\n{line}\n"}
+    assert refusal(tmp_path, "six\n-c c.txt\n", **files) == (
+        "more.txt line 2: a constraints file (`-c`) can only limit versions (`name<2`), and "
+        f"`{line}` is a {kind} package: move the line to a requirements file (`-r`, or "
+        "requirements.in itself)"
+    )
+    assert read(tmp_path, "six\n-r more.txt\n", **files).entries()[-1].name is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "instead"),
+    [
+        ("-c requirements.txt", "remove the line (the locks already hold the same versions"),
+        ("-r requirements.txt", "include the .in file it is made from instead"),
+    ],
+)
+def test_including_a_lock_is_refused(tmp_path: Path, line: str, instead: str):
+    """pip-tools' layered form (`-c requirements.txt` in the dev .in): the lock's digest
+    would be an input of the other lock, so locking could never leave both fresh."""
+    (tmp_path / "requirements.txt").write_text("six==1.17.0 \\\n    --hash=sha256:aa\n")
+    (tmp_path / "requirements-dev.in").write_text(f"-r requirements.in\n{line}\npytest\n")
+    (tmp_path / "requirements.in").write_text("six\n")
+    with pytest.raises(EnvlockError) as caught:
+        requirements_in.read_inputs(
+            tmp_path,
+            [tmp_path / "requirements-dev.in"],
+            [tmp_path / "requirements.txt", tmp_path / "requirements-dev.txt"],
+        )
+    message = str(caught.value)
+    assert message.startswith(
+        f"requirements-dev.in line 2: `{line}` names a lock that `nox -s lock` writes from "
+        "the .in files, so every lock would leave it out of date: "
+    )
+    assert instead in message
+
+
 def test_a_missing_include_names_the_line(tmp_path: Path):
     assert refusal(tmp_path, "six\n-r extra.in\n") == (
         "requirements.in line 2: `-r extra.in`: there is no such file: create it or fix the name"
@@ -129,6 +178,96 @@ def test_local_packages_in_every_form_pip_and_uv_write(tmp_path: Path):
         (Kind.LOCAL, "./libs/mylib", "mylib", (), None),
     ]
     assert inputs.local_packages() == {"./libs/mylib": "mylib", "./libs/other": "other"}
+
+
+def test_local_archives_are_named_by_their_file_names(tmp_path: Path):
+    (tmp_path / "libs" / "wheels").mkdir(parents=True)
+    for name in ("served-2.0.0.tar.gz", "my_lib-0.3.0-py3-none-any.whl"):
+        (tmp_path / "libs" / "wheels" / name).write_bytes(b"")
+    inputs = read(
+        tmp_path,
+        "./libs/wheels/served-2.0.0.tar.gz\nlibs/wheels/my_lib-0.3.0-py3-none-any.whl\n",
+    )
+    assert [(e.kind, e.value, e.name) for e in inputs.entries()] == [
+        (Kind.LOCAL, "./libs/wheels/served-2.0.0.tar.gz", "served"),
+        (Kind.LOCAL, "./libs/wheels/my_lib-0.3.0-py3-none-any.whl", "my-lib"),
+    ]
+    assert "`-e ./libs/wheels/served-2.0.0.tar.gz`: only a directory can be editable" in (
+        refusal(tmp_path, "-e ./libs/wheels/served-2.0.0.tar.gz\n")
+    )
+
+
+def test_a_local_package_that_git_ignores_is_refused(tmp_path: Path):
+    """Real git: dist/ is ignored (as the generated .gitignore has it), so a clone would
+    lack the archive; the same file committed is fine."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("dist/\n")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "served-2.0.0.tar.gz").write_bytes(b"")
+    assert refusal(tmp_path, "six\n./dist/served-2.0.0.tar.gz\n") == (
+        "requirements.in line 2: `./dist/served-2.0.0.tar.gz` is ignored by git (.gitignore), "
+        "so a clone would not have it and could not install the lock: move it to a folder "
+        "git keeps (e.g. libs/), or stop ignoring it"
+    )
+    subprocess.run(["git", "add", "-f", "dist/served-2.0.0.tar.gz"], cwd=tmp_path, check=True)
+    assert read(tmp_path, "./dist/served-2.0.0.tar.gz\n").entries()[0].name == "served"
+    (tmp_path / "dist" / "extra.in").write_text("six\n")
+    assert refusal(tmp_path, "attrs\n-r dist/extra.in\n") == (
+        "requirements.in line 2: `-r dist/extra.in` is ignored by git (.gitignore), so a "
+        "clone would not have it: commit it (stop ignoring it), or move it to a folder git "
+        "keeps"
+    )
+
+
+@pytest.mark.parametrize(
+    "line", ["served @ ${SERVER}/served-2.0.tar.gz", "${HOME}/libs/mylib", "-r ${REQS}/base.in"]
+)
+def test_an_environment_variable_is_refused(tmp_path: Path, line: str):
+    """pip and uv would put this machine's value into the committed lock."""
+    message = refusal(tmp_path, f"six  # ${{NOT_READ}} in a comment\n{line}\n")
+    assert message.startswith("requirements.in line 2: `${")
+    assert message.endswith(
+        "is an environment variable, which the engines replace by this "
+        "machine's value, so the committed lock would hold that value (a path of this "
+        "machine, or a secret) and other machines would not see their own: write the value "
+        "itself"
+    )
+
+
+def test_a_name_that_is_not_the_packages_own_is_refused(tmp_path: Path):
+    """Installed, the package has its own name, so the lock's would never match it."""
+    package(tmp_path, "libs/mylib", "MyLib")
+    assert refusal(tmp_path, "other @ ./libs/mylib\n") == (
+        "requirements.in line 1: the package in `./libs/mylib` is named mylib, not other: "
+        "write `mylib @ ./libs/mylib`"
+    )
+    (tmp_path / "served-2.0.tar.gz").write_bytes(b"")
+    assert "is named served, not mylib" in refusal(tmp_path, "mylib @ ./served-2.0.tar.gz\n")
+
+
+def test_one_local_package_editable_in_one_file_and_not_in_another_is_refused(tmp_path: Path):
+    """The runtime lock would pin it as a package, the dev lock editable: told at the
+    lines (not as a mismatch of the locks)."""
+    package(tmp_path, "libs/devtool", "devtool")
+    (tmp_path / "requirements-dev.in").write_text("-r requirements.in\n-e ./libs/devtool\n")
+    (tmp_path / "requirements.in").write_text("six\n./libs/devtool\n")
+    top = [tmp_path / "requirements-dev.in", tmp_path / "requirements.in"]
+    with pytest.raises(EnvlockError) as caught:
+        requirements_in.read_inputs(tmp_path, top)
+    assert str(caught.value) == (
+        "requirements-dev.in line 2: `-e ./libs/devtool` installs ./libs/devtool editable, "
+        "and requirements.in line 2 installs it without -e: write both lines alike (or keep "
+        "only one)"
+    )
+
+
+def test_a_path_with_a_space_is_refused(tmp_path: Path):
+    package(tmp_path, "libs/my lib", "spaced")
+    assert refusal(tmp_path, "six\n./libs/my lib\n") == (
+        "requirements.in line 2: `./libs/my lib` has a space in its path, which requirement "
+        "files and locks cannot hold (it ends the path there): rename the folder or file"
+    )
+    assert "has a space in its path" in refusal(tmp_path, "-e ./libs/my lib\n")
 
 
 def test_the_name_of_a_setup_py_package_comes_from_the_line(tmp_path: Path):
@@ -193,6 +332,19 @@ def test_installer_options_are_refused(tmp_path: Path):
     )
 
 
+def test_the_exact_pins_of_the_inputs(tmp_path: Path):
+    """What pip-tools' wheel check reads before pip-compile runs: `==` pins only."""
+    inputs = read(
+        tmp_path,
+        "numpy==1.26.4 ; python_version < '3.14'\nsix>=1\nattrs==23.*\nclick==8.1.7\n"
+        "click==8.1.7\n-c c.txt\n",
+        **{"c.txt": "idna==3.7\n"},
+    )
+    assert requirements_in.exact_pins(inputs) == (
+        'numpy==1.26.4 ; python_version < "3.14"\nclick==8.1.7\nidna==3.7\n'
+    )
+
+
 def test_vcs_and_url_requirements(tmp_path: Path):
     inputs = read(
         tmp_path,
@@ -220,6 +372,17 @@ def test_vcs_and_url_requirements(tmp_path: Path):
     requirements_in.check_for_engine(pinned, "pip-tools")
 
 
+@pytest.mark.parametrize(
+    "line", ["gitlib @ git+file:///srv/git/gitlib@v1.0", "git+file:/srv/git/gitlib#egg=gitlib"]
+)
+def test_a_repository_on_this_machine_is_refused(tmp_path: Path, line: str):
+    assert refusal(tmp_path, f"six\n{line}\n").endswith(
+        "is a repository on this machine, so the lock would name a path that a clone "
+        "elsewhere does not have: name the repository by its https or ssh URL, or put the "
+        "package inside the project (e.g. libs/) and name its path"
+    )
+
+
 def test_editable_vcs_and_nameless_urls_are_refused(tmp_path: Path):
     assert "(an editable checkout from a URL) cannot be locked: write `NAME @ URL@COMMIT`" in (
         refusal(tmp_path, "-e git+https://example.org/x.git#egg=x\n")
@@ -227,6 +390,45 @@ def test_editable_vcs_and_nameless_urls_are_refused(tmp_path: Path):
     assert refusal(tmp_path, "https://example.org/download?id=3\n") == (
         "requirements.in line 1: `https://example.org/download?id=3` gives no package name: "
         "write the line as `NAME @ https://example.org/download?id=3`"
+    )
+
+
+ZEROS = "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("line", "advice"),
+    [
+        (f"six==1.17.0 --hash=sha256:{ZEROS}", "remove it (the lock records the hash"),
+        (
+            f"served @ https://example.org/served-2.0.tar.gz --hash=sha256:{ZEROS}",
+            "write the hash into the URL as `URL#sha256=<hex digest>`, which is checked",
+        ),
+        (
+            f"https://example.org/served-2.0.tar.gz --hash sha256:{ZEROS}",
+            "write the hash into the URL as `URL#sha256=<hex digest>`, which is checked",
+        ),
+    ],
+)
+def test_a_hash_the_engines_would_not_check_is_refused(tmp_path: Path, line: str, advice: str):
+    """Neither engine compares a --hash of its input with the file it locks: kept, the
+    lock would silently hold a file other than the one the line names."""
+    message = refusal(tmp_path, f"attrs\n{line}\n")
+    assert message.startswith("requirements.in line 2: `--hash` is not checked when locking")
+    assert advice in message
+
+
+def test_a_url_whose_file_is_not_the_named_hash_names_the_line_at_lock_time(tmp_path: Path):
+    """Recorded from uv: the line's #sha256= is checked, and the line is what to fix (not
+    the lock, which does not exist yet)."""
+    url = "http://127.0.0.1:9/served-2.0.0.tar.gz"
+    inputs = read(tmp_path, f"attrs\nserved @ {url}#sha256={ZEROS}\n")
+    output = (RECORDED / "uv-url-wrong-hash.txt").read_text()
+    assert failures.explain("uv pip compile", 1, output, failures.Context(inputs)) == (
+        f"requirements.in line 2: the file at {url} is not the one the line's `#sha256=` "
+        "names (its sha256 is "
+        "03bf6ede445044721dafc74cd88d58dda80dff97d300490ad42b1c95f11dbe6a): fix the hash in "
+        "that line if the file is the one you want, else the URL"
     )
 
 
@@ -238,14 +440,15 @@ def test_an_invalid_requirement_names_its_line(tmp_path: Path):
 
 def test_the_engines_get_copies_with_includes_and_paths_rewritten(tmp_path: Path):
     package(tmp_path, "libs/mylib")
+    package(tmp_path, "libs/other", "other")
     (tmp_path / "reqs").mkdir()
     (tmp_path / "reqs" / "base.in").write_text("click>=8.1,\\\n  <9\n")
-    inputs = read(tmp_path, "-r reqs/base.in\nmylib @ ./libs/mylib\n-e libs/mylib\n")
+    inputs = read(tmp_path, "-r reqs/base.in\nmylib @ ./libs/mylib\n-e libs/other\n")
     scratch = tmp_path / "scratch"
     names = requirements_in.write_copies(inputs, scratch)
     top = names[tmp_path.resolve() / "requirements.in"].read_text()
     base = (scratch / "reqs" / "base.in").as_posix()
-    assert top == f"-r {base}\n./libs/mylib\n-e ./libs/mylib\n"
+    assert top == f"-r {base}\n./libs/mylib\n-e ./libs/other\n"
     assert (scratch / "reqs" / "base.in").read_text() == "click>=8.1, <9\n"
 
 
@@ -428,8 +631,11 @@ def test_uvs_wrapped_messages_are_told_as_unwrapped(recorded: str, context):
     assert "(its output is above)" not in explain(recorded, context)
 
 
-def test_uvs_requires_python_hint_is_told_as_python_matrix(context):
-    assert explain("uv-requires-python", context) == (
+@pytest.mark.parametrize("engine", ["uv", "pip-compile"])
+def test_the_engines_requires_python_is_told_as_python_matrix(engine: str, context):
+    """uv hints at `requires-python`; pip-compile says "no matching distribution" after
+    listing the versions it ignored for the Python it runs on: both mean python-matrix."""
+    assert explain(f"{engine}-requires-python", context) == (
         "numpy==2.3.0 supports only Python >=3.11, but python-matrix in pyproject.toml "
         "([tool.envlock]) starts at 3.10: remove the Pythons it does not support from "
         "python-matrix, or in requirements.in line 2 allow a version of numpy that supports "
@@ -500,6 +706,41 @@ def test_an_argument_uv_refuses_is_named_with_what_lock_takes(recorded, what, co
     )
 
 
+@pytest.mark.parametrize(
+    ("recorded", "command", "said"),
+    [
+        (
+            "uv-local-build-fails",
+            "uv pip compile",
+            "configuration error: `project.dependencies[0]` must be pep508",
+        ),
+        (
+            "uv-sync-local-backend-missing",
+            "uv pip sync",
+            (
+                "Because nonexistent-backend-xyz was not found in the package registry and you "
+                "require nonexistent-backend-xyz, we can conclude that your requirements are "
+                "unsatisfiable."
+            ),
+        ),
+    ],
+)
+def test_a_local_package_that_does_not_build_names_its_pyproject(
+    tmp_path: Path, recorded: str, command: str, said: str
+):
+    """Recorded from uv (the project's path replaced by {root}): the fix is in the
+    package's own files, not a name on the index (its build backend's name was told as
+    a missing package of the .in files)."""
+    package(tmp_path, "libs/broken", "broken")
+    inputs = read(tmp_path, "six\n./libs/broken\n")
+    root = tmp_path.resolve().as_posix()
+    output = (RECORDED / f"{recorded}.txt").read_text().replace("{root}", root)
+    assert failures.explain(command, 1, output, failures.Context(inputs)) == (
+        f"`{command}` could not build the package broken of this project at ./libs/broken "
+        f"({said}): fix ./libs/broken/pyproject.toml (or its setup.py)"
+    )
+
+
 def test_a_conflict_quotes_the_cause(context):
     assert explain("uv-conflict", context) == (
         "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "
@@ -526,6 +767,43 @@ def test_a_gap_is_told_with_both_fixes():
     )
 
 
+NUMBA_LOCK = """\
+llvmlite==0.42.0 \\
+    --hash=sha256:aaaa
+    # via numba
+numba==0.59.1 \\
+    --hash=sha256:bbbb
+    # via
+    #   -r requirements.in
+    #   mylib
+numpy==1.26.4 \\
+    --hash=sha256:cccc
+    # via
+    #   -c requirements-dev.txt
+    #   numba
+"""
+
+
+def test_a_gap_in_a_dependency_names_the_line_of_the_package_that_needs_it(tmp_path: Path):
+    """llvmlite is in no .in file: the fix is at numba's line (found through the lock's
+    ``# via`` comments, as both engines write them)."""
+    from envlock import engine_inputs
+
+    (tmp_path / "requirements.in").write_text("six\nnumba==0.59.1\n")
+    deps = lock_body.dependents(NUMBA_LOCK)
+    assert deps == {"llvmlite": {"numba"}, "numba": {"mylib"}, "numpy": {"numba"}}
+    with engine_inputs.prepared(tmp_path, [tmp_path / "requirements.in"], "uv") as copies:
+        assert copies.where("llvmlite", deps) == (
+            "requirements.in line 2 (numba, which needs llvmlite)"
+        )
+        assert copies.where("numba", deps) == "requirements.in line 2"
+        assert copies.where("six", deps) == "requirements.in line 1"
+        assert copies.where("attrs", deps).startswith("the .in files")
+    gaps = [wheels.Gap("llvmlite", "0.42.0", "3.13", p) for p in wheels.PLATFORMS]
+    line = wheels.describe(gaps, ("3.12", "3.13"), lambda n: copies.where(n, deps), "r.txt")
+    assert "in requirements.in line 2 (numba, which needs llvmlite) allow a version" in line
+
+
 def uv_binary() -> str:
     """The uv of this test environment (installed from the template's lock)."""
     return str(Path(sys.executable).with_name("uv"))
@@ -547,6 +825,68 @@ def test_the_wheel_check_finds_a_release_without_wheels_for_a_new_python(tmp_pat
 
     gaps = wheels.find_gaps(run, argv_for, ["3.12", "3.13"], ["linux"])
     assert gaps == [wheels.Gap("numpy", "1.26.4", "3.13", "linux")]
+
+
+def test_a_wheel_check_failure_of_another_kind_says_it_all_in_one_line(tmp_path: Path):
+    """Real uv against the real index, on a pin it cannot resolve for a reason of its own
+    (six==99.0 does not exist): uv's output is captured, so the line must name the
+    package, the Python and platform, uv's reason and the fixes."""
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    with pytest.raises(EnvlockError) as caught:
+        wheels.check_lock(
+            uv_binary(),
+            Path("requirements-dev.txt"),
+            "six==99.0\n",
+            ("3.12",),
+            ("linux",),
+            [],
+            run,
+            {"six": "requirements.in line 2"}.__getitem__,
+        )
+    assert str(caught.value) == (
+        "requirements-dev.txt: six==99.0 does not resolve from wheels for Python 3.12 on "
+        "linux (uv: Because there is no version of six==99.0 and you require six==99.0, we "
+        "can conclude that your requirements are unsatisfiable.): in requirements.in line 2 "
+        "allow a version that has wheels there, or limit it with a marker (`; "
+        'python_version < "3.12"` or `; sys_platform != "linux"`), or remove 3.12 from '
+        "python-matrix in pyproject.toml ([tool.envlock])"
+    )
+    assert "output above" not in str(caught.value)
+    # the pins straight from the .in files (pip-tools' check): told at the line
+    inputs = read(tmp_path, "attrs\nsix==99.0\n")
+    with pytest.raises(EnvlockError) as caught:
+        wheels.check_lock(
+            uv_binary(),
+            Path("requirements-dev.txt"),
+            "six==99.0\n",
+            ("3.12", "3.13"),
+            ("linux",),
+            [],
+            run,
+            str,
+            failures.Context(inputs),
+        )
+    assert str(caught.value) == (
+        "requirements.in line 2: no version of six matches ==99.0 on the package index: "
+        "change the version"
+    )
+
+
+def test_a_wheel_check_that_loses_the_network_names_the_host():
+    """A recorded uv failure (the index unreachable, as in fixtures/engine_output)."""
+    output = (RECORDED / "uv-index-unreachable.txt").read_text()
+    failed = wheels.CellFailed("3.13", "windows", 2, output)
+    message = wheels.unexplained(failed, "six==1.17.0\n", str, "requirements-dev.txt")
+    assert message.startswith(
+        "requirements-dev.txt: checking for wheels for Python 3.13 on windows: "
+        "`uv pip compile` could not reach 127.0.0.1:9"
+    )
+    assert "\n" not in message
 
 
 # --- messages of the sessions -----------------------------------------------------------

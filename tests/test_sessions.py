@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import bake, edited, load_toml, nox_env, run_nox
+from envlock import lock_platform, pythons, tool_locks
 from envlock import lockfiles as locks
-from envlock import pythons, tool_locks
 from envlock.settings import load_project
 
 pytestmark = pytest.mark.slow
@@ -260,6 +260,35 @@ def test_pip_tools_engine_locks_per_python_and_sets_up(tmp_path: Path):
     assert python_of(made, "import dotenv, pytest; print('ok')") == "ok"
     output = run_nox(made, "-s", "tests", env=nox_env(CI="1")).stdout
     assert "tests-3.11: success" in output and "tests-3.12: success" in output
+    assert_platform_is_recorded(made)
+
+
+def assert_platform_is_recorded(made: Path) -> None:
+    """A pip-tools lock names the platform pip-compile resolved for; setup and doctor say
+    so in one line when they run on another one. The other machine is a stand-in: the
+    header's first line rewritten as a lock committed from Windows has it (that line is
+    outside the digests, so the lock stays trusted and only the platform differs)."""
+    here = lock_platform.this_platform()
+    lock = made / "requirements-dev.txt"
+    first, rest = lock.read_text().split("\n", 1)
+    assert first.endswith(f", for Python 3.12 on {here}."), first
+    assert {"check": "lock platform", "result": "ok", "detail": ""} in doctor_rows(made)
+    lock.write_text(first.replace(here, "win32 (amd64)") + "\n" + rest)
+    expected = (
+        f"requirements-dev.txt was compiled by pip-compile on win32 (amd64), and this is "
+        f"{here}: pip-compile resolves for the platform it runs on, so dependencies of this "
+        'platform may be missing or wrong: set lock-engine = "uv" under [tool.envlock] in '
+        "pyproject.toml (one lock for every platform), then run `nox -s lock`"
+    )
+    assert f"nox > {expected}\n" in run_nox(made, "-s", "setup").stdout
+    assert f"nox > {expected}\n" in run_nox(made, "-s", "tests-3.12").stdout
+    assert {"check": "lock platform", "result": "warning", "detail": expected} in doctor_rows(made)
+
+
+def doctor_rows(made: Path) -> list[dict]:
+    output = run_nox(made, "-s", "doctor", "--", "--json").stdout
+    start = output.index("{\n")
+    return json.loads(output[start : output.index("\n}", start) + 2])["checks"]
 
 
 def test_ml_preset_locks_for_every_python(tmp_path: Path):

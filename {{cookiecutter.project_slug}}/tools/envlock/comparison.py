@@ -23,13 +23,23 @@ class Comparison:
         return not (self.missing or self.extra or self.different)
 
     def problems(self) -> list[str]:
-        lines = [f"missing: {n}=={v}" for n, v in sorted(self.missing.items())]
-        lines += [f"not in the lock: {n}=={v}" for n, v in sorted(self.extra.items())]
+        lines = [f"missing: {spelled(n, v)}" for n, v in sorted(self.missing.items())]
+        lines += [f"not in the lock: {spelled(n, v)}" for n, v in sorted(self.extra.items())]
         lines += [
             f"{n}: locked {lock}, installed {got}"
             for n, (lock, got) in sorted(self.different.items())
         ]
         return lines
+
+
+def spelled(name: str, locked_as: str) -> str:
+    """``name==1.0``, or for a package from a path, URL or VCS (``Pin.locked_as``) the
+    form its lock line has: ``name @ ./libs/x``, ``-e name @ ./libs/x``."""
+    if locked_as.startswith("-e "):
+        return f"-e {name} @ {locked_as[3:]}"
+    if "/" in locked_as or ":" in locked_as:
+        return f"{name} @ {locked_as}"
+    return f"{name}=={locked_as}"
 
 
 def compare(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envlock import lockfiles
+from envlock import lock_platform, lockfiles
 from envlock.backends.venv import install_lock
 from envlock.context import Context
 from envlock.lock import read_trusted_lock
@@ -20,4 +20,6 @@ def install_dev_lock(project: Project, ctx: Context, python: str, venv_python: P
     """
     target = lockfiles.dev_target(project, python)
     lockfiles.parse_pins(target.output, read_trusted_lock(project, ctx, target, True))
+    if other_platform := lock_platform.mismatch(target):
+        ctx.log(other_platform)  # what fails below may be this platform's dependencies
     install_lock(project, ctx, venv_python, target.output)

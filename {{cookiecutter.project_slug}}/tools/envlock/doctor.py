@@ -11,6 +11,7 @@ from envlock import (
     backends,
     engines,
     env_dirs,
+    lock_platform,
     names,
     pythons,
     secret_checks,
@@ -127,6 +128,7 @@ def diagnose(project: Project, ctx: Context) -> tuple[bool, list[Check]]:
         checks.append(Check("lock trusted", False, str(error)))
     else:
         checks.append(Check("lock trusted", True, target.output.name))
+        checks += lock_platform.doctor_checks(target)  # a warning row
         checks += environment_checks(project, ctx, backend)
     problems = secret_checks.problems(project.root)
     checks.append(Check("secrets and .env", not problems, "; ".join(problems)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from envlock import EnvlockError, lock_body, requirements_in
@@ -54,19 +54,34 @@ class EngineInputs:
         path.write_text(lock_body.index_pins(pins), encoding="utf-8")
         return path
 
-    def where(self, name: str) -> str:
-        """Where the inputs ask for the distribution ``name`` (for messages)."""
+    def where(self, name: str, dependents: Mapping[str, set[str]] | None = None) -> str:
+        """Where the inputs ask for the distribution ``name`` (for messages); for a
+        dependency, where they ask for the package that needs it (``dependents``, from
+        the lock's ``# via`` comments: ``lock_body.dependents``)."""
         entry = self.inputs.find(name)
-        if entry is None:
-            return "the .in files (it is a dependency of a package there)"
-        return entry.line.where(self.inputs.root)
+        if entry is not None:
+            return entry.line.where(self.inputs.root)
+        seen, todo = {name}, sorted((dependents or {}).get(name, ()))
+        while todo:
+            parent = todo.pop(0)
+            if parent in seen:
+                continue
+            seen.add(parent)
+            entry = self.inputs.find(parent)
+            if entry is not None:
+                return f"{entry.line.where(self.inputs.root)} ({parent}, which needs {name})"
+            todo += sorted((dependents or {}).get(parent, ()))
+        return "the .in files (it is a dependency of a package there)"
 
 
 @contextlib.contextmanager
-def prepared(root: Path, top: Iterable[Path], engine: str) -> Iterator[EngineInputs]:
-    """Read and check the inputs (raising one line for a refused form), then yield the
-    copies the engine reads; the copies are removed afterwards."""
-    inputs = requirements_in.read_inputs(root, top)
+def prepared(
+    root: Path, top: Iterable[Path], engine: str, locks: Iterable[Path] = ()
+) -> Iterator[EngineInputs]:
+    """Read and check the inputs (raising one line for a refused form; ``locks``: the
+    files `lock` writes, which no input may include), then yield the copies the engine
+    reads; the copies are removed afterwards."""
+    inputs = requirements_in.read_inputs(root, top, locks)
     requirements_in.check_for_engine(inputs, engine)
     with tempfile.TemporaryDirectory(prefix="envlock-inputs-") as scratch:
         folder = Path(scratch).resolve()

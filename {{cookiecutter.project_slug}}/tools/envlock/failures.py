@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from envlock import lock_body
 from envlock.requirements_in import Inputs
 
 __all__ = ["Context", "explain", "failed_address", "generic"]
@@ -60,7 +62,12 @@ NOT_FOUND_UV = re.compile(
     r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the package registry"
 )
 NO_VERSION_UV = re.compile(r"there is no version of (?P<req>[A-Za-z0-9._\-\[\]]+[<>=!~]=?[^\s,]+)")
+PIP_IGNORED = re.compile(
+    r"Ignored the following versions that require a different python version: (?P<versions>.+)"
+)
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
+COMPUTED = re.compile(r"Computed:\s+sha256:(?P<digest>[0-9a-f]{64})")
+BUILD_FAILED = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+) @ (?P<url>file:[^`]+)`")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
 # uv with UV_OFFLINE (the user's setting, which the sessions keep): what its cache lacks.
 NOT_CACHED_UV = re.compile(r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the cache")
@@ -160,11 +167,27 @@ def index_phrase(context: Context) -> str:
     return "the package indexes" if context.extra_index_urls else "the package index"
 
 
+def pip_requires_python(output: str) -> tuple[str, str, str] | None:
+    """pip's form: the version asked for is among those "that require a different
+    python version" (it then says no matching distribution was found)."""
+    asked, ignored = NO_MATCH_PIP.search(output), PIP_IGNORED.search(output)
+    if asked is None or ignored is None or "==" not in asked["req"]:
+        return None
+    name, version = asked["req"].split("==", 1)
+    for item in ignored["versions"].split(";"):
+        found, _, spec = item.strip().partition(" Requires-Python ")
+        if found == version and spec:
+            return name, version, spec.strip()
+    return None
+
+
 def requires_python(output: str, context: Context) -> str | None:
     match = REQUIRES_PYTHON.search(output) or DEPENDS_ON_PYTHON.search(output)
-    if match is None or not context.matrix:
+    found = (match["name"], match["version"], match["spec"]) if match else None
+    found = found or pip_requires_python(output)
+    if found is None or not context.matrix:
         return None
-    name, version, spec = match["name"], match["version"], match["spec"].strip()
+    name, version, spec = found[0], found[1], found[2].strip()
     oldest = min(context.matrix, key=lambda v: tuple(int(p) for p in v.split(".")))
     return (
         f"{name}=={version} supports only Python {spec}, but python-matrix in "
@@ -235,9 +258,12 @@ def conflict(output: str) -> str | None:
     )
 
 
-def hash_mismatch(name: str, output: str) -> str | None:
+def hash_mismatch(name: str, output: str, context: Context) -> str | None:
     if not any(sign in output.lower() for sign in HASH_SIGNS):
         return None
+    named = named_hash(output, context)
+    if named is not None:
+        return named
     return (
         f"`{name}` refused a file whose hash is not the one in the lock (the file on the "
         "index changed, or the lock was tampered with); nothing was installed from it: "
@@ -251,11 +277,56 @@ def unwrapped(output: str) -> str:
     return " ".join(output.split())
 
 
+def named_hash(output: str, context: Context) -> str | None:
+    """At lock time, a URL of the .in files whose ``#sha256=`` is not its file's."""
+    if context.inputs is None:
+        return None
+    for entry in context.inputs.entries():
+        if entry.kind.value != "url" or "sha256=" not in entry.value:
+            continue
+        url = entry.value.split("#", 1)[0]
+        if url not in output:
+            continue
+        computed = COMPUTED.search(output)
+        has = f" (its sha256 is {computed['digest']})" if computed else ""
+        return (
+            f"{entry.line.where(context.inputs.root)}: the file at {url} is not the one the "
+            f"line's `#sha256=` names{has}: fix the hash in that line if the file is the "
+            "one you want, else the URL"
+        )
+    return None
+
+
+def build_failure(name: str, output: str, context: Context) -> str | None:
+    """A package of the project's tree that could not be built (its metadata read, or
+    its build backend installed): the fix is in that package, not in the .in files."""
+    match = BUILD_FAILED.search(output)
+    if match is None:
+        return None
+    # the sessions run in the project root; a lock knows it from its inputs
+    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
+    where = lock_body.relative_source(match["url"], root)
+    if where is None:
+        return None
+    lines = [line.strip().removeprefix("cause: ") for line in output.splitlines()]
+    said = next((line for line in reversed(lines) if line and not line.startswith("hint:")), "")
+    if where == "./.":  # the project itself, which setup installs editable
+        return (
+            f"`{name}` could not build this project ({match['name']}) ({said[:300]}): fix "
+            "pyproject.toml (or setup.py)"
+        )
+    return (
+        f"`{name}` could not build the package {match['name']} of this project at {where} "
+        f"({said[:300]}): fix {where}/pyproject.toml (or its setup.py)"
+    )
+
+
 def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
     """One line saying why the command ``name`` failed, from what it printed."""
     context = context or Context()
     for found in (
-        hash_mismatch(name, output),
+        hash_mismatch(name, output, context),
+        build_failure(name, output, context),
         usage(name, output),  # by its lines: uv starts the refusal with "error: "
         offline(name, unwrapped(output)),
         requires_python(unwrapped(output), context),

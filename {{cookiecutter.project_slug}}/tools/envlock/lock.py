@@ -30,6 +30,7 @@ from envlock import (
     lock_body,
     lockfiles,
     pythons,
+    requirements_in,
     runner,
     tool_locks,
     wheels,
@@ -95,8 +96,8 @@ _THIS_PLATFORM = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(s
 def _check_wheels(
     project: Project, ctx: Context, compiled: list[Compiled], copies: engine_inputs.EngineInputs
 ) -> None:
-    """Refuse locks with a pin that has no wheel for some Python of the matrix (or, for
-    a universal lock, some platform) while it has one elsewhere: see ``wheels``."""
+    """Refuse a universal lock with a pin that has no wheel for some Python of the
+    matrix or some platform while it has one elsewhere: see ``wheels``."""
     indexes = engines.index_args(project.extra_index_urls)
     # uv's `macos` target means macOS 13 unless told otherwise; wheels that need a newer
     # macOS (torchvision's are for 14) would count as missing. 14 is the oldest macOS
@@ -104,15 +105,9 @@ def _check_wheels(
     env = {**engines.uv_env(os.environ), "MACOSX_DEPLOYMENT_TARGET": wheels.MACOS_TARGET}
     for item in compiled:
         target = item.target
-        matrix: tuple[str, ...]
-        platforms: tuple[str, ...]
         if target.constraint is not None:  # a runtime lock: its pins are in the dev lock
             continue
-        if target.universal:
-            matrix, platforms = project.matrix, wheels.PLATFORMS
-        elif _THIS_PLATFORM is not None:  # pip-compile resolved for this platform only
-            matrix, platforms = (target.python,), (_THIS_PLATFORM,)
-        else:
+        if not target.universal:  # pip-tools: see _check_explicit_pins
             continue
         pins = lockfiles.parse_pins(target.output, item.body)
         check = functools.partial(
@@ -120,13 +115,45 @@ def _check_wheels(
             ctx.uv,
             target.output,
             lock_body.index_pins(pins),
-            matrix,
-            platforms,
+            project.matrix,
+            wheels.PLATFORMS,
             indexes,
             lambda argv: runner.run_captured(argv, env),
-            copies.where,
+            functools.partial(copies.where, dependents=lock_body.dependents(item.body)),
         )
-        ctx.timed(f"checking {target.output.name} for wheels on {', '.join(matrix)}", check)
+        ctx.timed(f"checking {target.output.name} for wheels on {', '.join(project.matrix)}", check)
+
+
+def _check_explicit_pins(
+    project: Project,
+    ctx: Context,
+    pythons: list[str],
+    copies: engine_inputs.EngineInputs,
+    told: failures.Context,
+) -> None:
+    """With pip-tools, before any compile: the versions the .in files pin with ``==`` must
+    have a wheel for every Python to lock where they have one for some (on this platform,
+    which pip-compile resolves for). pip-compile would otherwise build such a package
+    from source just to read its metadata, which for an old numpy on a new Python takes
+    many minutes. Each pip-compile lock is for one Python only, so there is nothing to
+    compare a whole lock with afterwards: the versions pip-compile picks itself are left
+    to it."""
+    pins_text = requirements_in.exact_pins(copies.inputs)
+    if _THIS_PLATFORM is None or len(pythons) < 2 or not pins_text:
+        return
+    check = functools.partial(
+        wheels.check_lock,
+        ctx.uv,
+        lockfiles.dev_lock_path(project, project.python),
+        pins_text,
+        tuple(pythons),
+        (_THIS_PLATFORM,),
+        engines.index_args(project.extra_index_urls),
+        lambda argv: runner.run_captured(argv, engines.uv_env(os.environ)),
+        copies.where,
+        told,
+    )
+    ctx.timed(f"checking the .in files' == pins for wheels on {', '.join(pythons)}", check)
 
 
 def _pythons_to_lock(project: Project, ctx: Context) -> list[str]:
@@ -174,8 +201,14 @@ def _compile_lock_set(project: Project, ctx: Context, extra: list[str]) -> list[
     targets = lockfiles.lock_targets(project, _pythons_to_lock(project, ctx))
     compiled: list[Compiled] = []
     try:
-        with engine_inputs.prepared(project.root, project.inputs, project.lock_engine) as copies:
+        outputs = [target.output for target in every]
+        with engine_inputs.prepared(
+            project.root, project.inputs, project.lock_engine, outputs
+        ) as copies:
             told = failures.Context(copies.inputs, project.matrix, project.extra_index_urls)
+            if project.lock_engine == "pip-tools":
+                pythons_locked = list(dict.fromkeys(t.python for t in targets))
+                _check_explicit_pins(project, ctx, pythons_locked, copies, told)
             for target in targets:
                 dev = next((c for c in compiled if c.target.output == target.constraint), None)
                 command = _pip_lock_command(project, ctx, target.python, extra, copies, dev)

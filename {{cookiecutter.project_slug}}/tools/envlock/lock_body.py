@@ -32,6 +32,7 @@ __all__ = [
     "Pin",
     "UnreadableEntry",
     "all_hash_checked",
+    "dependents",
     "index_pins",
     "installed_as",
     "local_builds",
@@ -121,7 +122,8 @@ def parse_entry(lock: str, line: str) -> Pin:
     try:
         requirement = Requirement(spec)
     except InvalidRequirement as error:
-        raise UnreadableEntry(lock, f"a line that is not a requirement ({error})", True) from None
+        detail = str(error).splitlines()[0]  # packaging adds the line and a caret below
+        raise UnreadableEntry(lock, f"a line that is not a requirement ({detail})", True) from None
     name = canonicalize_name(requirement.name)
     if requirement.url:
         return direct_pin(lock, name, requirement, hashes, editable)
@@ -167,6 +169,29 @@ def local_builds(pins: list[Pin]) -> list[str]:
     """The packages of the project's tree installed without ``-e``: built from their
     current code at every install."""
     return [p.name for p in pins if p.source and p.source.startswith("./") and not p.editable]
+
+
+ENTRY_NAME = re.compile(r"^(?:-e )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
+VIA = re.compile(r"^\s+#\s+(?:via\s+)?(?P<what>\S.*)$")
+
+
+def dependents(body: str) -> dict[str, set[str]]:
+    """``{name: the packages that need it}``, from the engine's ``# via`` comments (both
+    engines write them: ``# via numba``, or ``# via`` and one ``#   name`` per line)."""
+    found: dict[str, set[str]] = {}
+    current = None
+    for line in body.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            match = ENTRY_NAME.match(line)
+            current = canonicalize_name(match["name"]) if match else None
+            continue
+        via = VIA.match(line)
+        if current is None or via is None or via["what"].strip() == "via":
+            continue
+        what = via["what"].strip()
+        if not what.startswith("-"):  # -r FILE, -c FILE: asked for by an input itself
+            found.setdefault(current, set()).add(canonicalize_name(what.split()[0]))
+    return found
 
 
 def index_pins(pins: list[Pin]) -> str:
@@ -287,8 +312,11 @@ def preferences(body: str) -> str:
     there): without the local packages, which pip-compile cannot read in that form and
     which have no version to keep."""
     kept = []
+    skipping = False
     for line in body.splitlines():
-        if line.startswith("-e ") or " @ ./" in line:
-            continue
-        kept.append(line)
+        if line and not line[0].isspace():
+            # an entry's continuation lines (a local archive's --hash) go with it
+            skipping = line.startswith("-e ") or " @ ./" in line
+        if not skipping:
+            kept.append(line)
     return "".join(f"{line}\n" for line in kept)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from envlock import EnvlockError, fs, interrupts, lockfiles, owners
+from envlock.comparison import spelled
 from envlock.context import Context, RunCommand
 from envlock.lockfiles import LockTarget
 from envlock.settings import Project
@@ -137,7 +138,7 @@ def mismatched_pins(project: Project, bodies: dict[Path, str]) -> list[str]:
     for pin in lockfiles.parse_pins(runtime, bodies[runtime]):
         if pin.locked_as not in dev_versions.get(pin.name, set()):
             has = " or ".join(sorted(dev_versions.get(pin.name, set()))) or "nothing"
-            problems.append(f"{pin.name}=={pin.locked_as} ({dev.name} has {has})")
+            problems.append(f"{spelled(pin.name, pin.locked_as)} ({dev.name} has {has})")
     return problems
 
 

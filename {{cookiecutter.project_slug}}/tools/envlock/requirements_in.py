@@ -18,6 +18,8 @@ import configparser
 import dataclasses
 import enum
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -39,6 +41,7 @@ __all__ = [
     "Kind",
     "Line",
     "check_for_engine",
+    "exact_pins",
     "logical_lines",
     "read_inputs",
     "render",
@@ -62,6 +65,8 @@ INDEX_OPTIONS = (
 # Path-with-extras-and-marker, as pip writes a package path: ./libs/x[extra] ; marker
 PATH_FORM = re.compile(r"^(?P<path>[^\[;]+?)\s*(\[(?P<extras>[^\]]*)\])?\s*(;\s*(?P<marker>.+))?$")
 HASH_OPTION = re.compile(r"\s--hash[= ]\S+")
+# pip and uv replace ${NAME} in a requirements file by the environment's value
+ENV_VARIABLE = re.compile(r"\$\{[A-Za-z0-9_]+\}")
 
 
 class Kind(enum.Enum):
@@ -173,7 +178,7 @@ def split_option(text: str) -> tuple[str, str]:
 
 
 def is_url(text: str) -> bool:
-    return "://" in text or text.startswith("file:")
+    return "://" in text or re.match(r"^([a-z]+\+)?file:", text) is not None
 
 
 def looks_like_path(text: str) -> bool:
@@ -219,17 +224,41 @@ def archive_name(path: str) -> str | None:
     return None
 
 
+def git_ignores(root: Path, relative: str) -> bool:
+    """Whether git ignores the path in the project's repository (False without git or
+    outside a repository: there is no clone to miss it then)."""
+    if shutil.which("git") is None:
+        return False
+    found = subprocess.run(
+        ["git", "check-ignore", "--quiet", "--", relative],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
 class Reader:
     """Classifies lines of the files under one project root."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, locks: Iterable[Path] = ()) -> None:
         self.root = root.resolve()
+        self.locks = {path.resolve() for path in locks}
 
     def refuse(self, line: Line, why: str) -> EnvlockError:
         return EnvlockError(f"{line.where(self.root)}: {why}")
 
     def classify(self, line: Line) -> Entry:
         text = line.text
+        variable = ENV_VARIABLE.search(text)
+        if variable is not None:
+            raise self.refuse(
+                line,
+                f"`{variable[0]}` is an environment variable, which the engines replace by "
+                "this machine's value, so the committed lock would hold that value (a "
+                "path of this machine, or a secret) and other machines would not see "
+                "their own: write the value itself",
+            )
         if text.startswith("-"):
             return self.option(line)
         if " @ " in text or re.match(r"^[A-Za-z0-9._\-\[\], ]+@\s*\S", text):
@@ -292,9 +321,28 @@ class Reader:
                 f"`{option} {value}` is outside the project, so a clone would not have "
                 "it: copy it into the project",
             )
+        if target in self.locks:
+            # its digest is an input of every lock, so each lock would make the next stale
+            instead = (
+                "remove the line (the locks already hold the same versions: the runtime "
+                "lock is constrained by the dev lock)"
+                if kind is Kind.CONSTRAINTS
+                else "include the .in file it is made from instead"
+            )
+            raise self.refuse(
+                line,
+                f"`{option} {value}` names a lock that `nox -s lock` writes from the .in "
+                f"files, so every lock would leave it out of date: {instead}",
+            )
         if not target.is_file():
             raise self.refuse(
                 line, f"`{option} {value}`: there is no such file: create it or fix the name"
+            )
+        if git_ignores(self.root, relative_name(target, self.root)):
+            raise self.refuse(
+                line,
+                f"`{option} {value}` is ignored by git (.gitignore), so a clone would not "
+                "have it: commit it (stop ignoring it), or move it to a folder git keeps",
             )
         return Entry(line, kind, relative_name(target, self.root))
 
@@ -325,6 +373,7 @@ class Reader:
 
     def local_text(self, line: Line, text: str, editable: bool) -> Entry:
         """A package path as pip writes one: ``./libs/x[extra] ; marker``."""
+        self.refuse_hash(line, None)
         match = PATH_FORM.match(text)
         if match is None:
             raise self.refuse(line, f"`{text}` is not a path pip can read: fix the line")
@@ -341,6 +390,12 @@ class Reader:
         marker: str | None,
     ) -> Entry:
         raw = url_path(written) if written.startswith("file:") else written
+        if any(char.isspace() for char in raw.strip()):
+            raise self.refuse(
+                line,
+                f"`{written}` has a space in its path, which requirement files and locks "
+                "cannot hold (it ends the path there): rename the folder or file",
+            )
         path = (self.root / raw).resolve()
         shown = f"-e {written}" if editable else written
         if path == self.root:
@@ -359,6 +414,13 @@ class Reader:
         if not path.exists():
             raise self.refuse(line, f"`{written}` does not exist: create it or fix the path")
         relative = "./" + path.relative_to(self.root).as_posix()
+        if git_ignores(self.root, relative):
+            raise self.refuse(
+                line,
+                f"`{written}` is ignored by git (.gitignore), so a clone would not have it "
+                "and could not install the lock: move it to a folder git keeps (e.g. "
+                "libs/), or stop ignoring it",
+            )
         if path.is_dir():
             if not ((path / "pyproject.toml").exists() or (path / "setup.py").exists()):
                 raise self.refuse(
@@ -366,11 +428,19 @@ class Reader:
                     f"`{written}` has no pyproject.toml or setup.py, so it is no Python "
                     "package: fix the path",
                 )
-            found = name or package_name(path)
+            declared = package_name(path)
         elif editable:
             raise self.refuse(line, f"`-e {written}`: only a directory can be editable")
         else:
-            found = name or archive_name(relative)
+            declared = archive_name(relative)
+        if name and declared and canonicalize_name(name) != declared:
+            # installed, it would be `declared`, and never match the lock's `name`
+            raise self.refuse(
+                line,
+                f"the package in `{written}` is named {declared}, not {name}: write "
+                f"`{declared} @ {written}`",
+            )
+        found = name or declared
         if found is None:
             raise self.refuse(
                 line,
@@ -381,9 +451,28 @@ class Reader:
         kind = Kind.EDITABLE if editable else Kind.LOCAL
         return Entry(line, kind, relative, canonicalize_name(found), extras, marker)
 
+    def refuse_hash(self, line: Line, url: str | None) -> None:
+        """A ``--hash`` the engines would not check: neither uv nor pip-compile compares a
+        hash of its input with the file it locks, so the lock would silently hold another."""
+        if not HASH_OPTION.search(" " + line.text):
+            return
+        if url is not None and is_url(url) and not url.startswith("file:"):
+            raise self.refuse(
+                line,
+                "`--hash` is not checked when locking (the lock would take whatever file the "
+                "URL serves): write the hash into the URL as `URL#sha256=<hex digest>`, "
+                "which is checked, and remove `--hash`",
+            )
+        raise self.refuse(
+            line,
+            "`--hash` is not checked when locking: remove it (the lock records the hash "
+            "of every file it pins, and every install checks them)",
+        )
+
     def direct(self, line: Line) -> Entry:
         """``NAME @ URL``, or uv's ``NAME @ ./path``."""
         requirement = self.parse(line, HASH_OPTION.sub("", " " + line.text).strip())
+        self.refuse_hash(line, requirement.url)
         url = requirement.url or ""
         extras = tuple(sorted(requirement.extras))
         marker = str(requirement.marker) if requirement.marker else None
@@ -393,6 +482,7 @@ class Reader:
 
     def unnamed_url(self, line: Line, text: str) -> Entry:
         url = text.split(";", 1)[0].split(" ", 1)[0]
+        self.refuse_hash(line, url)
         if url.startswith("file:"):
             return self.local_text(line, text, editable=False)
         name = self.egg_name(url) or archive_name(urlsplit(url).path)
@@ -417,6 +507,14 @@ class Reader:
         self, line: Line, url: str, name: str, extras: tuple[str, ...], marker: str | None
     ) -> Entry:
         if url.startswith(VCS_PREFIXES):
+            if url.split("+", 1)[1].startswith("file:"):
+                raise self.refuse(
+                    line,
+                    f"`{url}` is a repository on this machine, so the lock would name a "
+                    "path that a clone elsewhere does not have: name the repository by "
+                    "its https or ssh URL, or put the package inside the project "
+                    "(e.g. libs/) and name its path",
+                )
             return Entry(line, Kind.VCS, url, name, extras, marker)
         if not url.startswith(("https://", "http://")):
             raise self.refuse(line, f"`{url}`: only http(s) and VCS URLs can be locked")
@@ -432,6 +530,7 @@ class Reader:
             ) from None
 
     def package(self, line: Line) -> Entry:
+        self.refuse_hash(line, None)
         spec = HASH_OPTION.sub("", " " + line.text).strip()
         if re.search(r"\s--?[A-Za-z]", " " + spec):
             option = re.search(r"\s(--?[A-Za-z][\w-]*)", " " + spec)
@@ -452,17 +551,18 @@ class Reader:
         )
 
 
-def read_inputs(root: Path, top: Iterable[Path]) -> Inputs:
+def read_inputs(root: Path, top: Iterable[Path], locks: Iterable[Path] = ()) -> Inputs:
     """Read the top-level files and every file they include, in the order pip reads them.
 
     Raises EnvlockError (one line: file, line, what to write) for any form that a lock
-    cannot reproduce.
+    cannot reproduce, and for an include of one of ``locks`` (the files `lock` writes).
     """
-    reader = Reader(root)
+    reader = Reader(root, locks)
     files: dict[Path, list[Entry]] = {}
-    pending = [path.resolve() for path in top]
+    # each file with whether it was reached through -c only (then it may only limit versions)
+    pending = [(path.resolve(), False) for path in top]
     while pending:
-        path = pending.pop(0)
+        path, constraints = pending.pop(0)
         if path in files:
             continue
         if not path.is_file():
@@ -470,11 +570,65 @@ def read_inputs(root: Path, top: Iterable[Path]) -> Inputs:
                 f"{relative_name(path, reader.root)} is missing: create it (it may be empty)"
             )
         entries = [reader.classify(line) for line in logical_lines(path)]
+        if constraints:
+            refuse_in_constraints(reader, entries)
         files[path] = entries
         for entry in entries:
             if entry.kind in (Kind.INCLUDE, Kind.CONSTRAINTS):
-                pending.append(reader.root / entry.value)
-    return Inputs(reader.root, files)
+                pending.append(
+                    (reader.root / entry.value, constraints or entry.kind is Kind.CONSTRAINTS)
+                )
+    inputs = Inputs(reader.root, files)
+    refuse_mixed_local(inputs)
+    return inputs
+
+
+def refuse_mixed_local(inputs: Inputs) -> None:
+    """One local package is installed one way: an editable line in one file and a plain
+    one in another would make the two locks pin it differently."""
+    first: dict[str, Entry] = {}
+    for entry in inputs.entries():
+        if entry.kind not in (Kind.LOCAL, Kind.EDITABLE):
+            continue
+        seen = first.setdefault(entry.value, entry)
+        if seen.kind is not entry.kind:
+            editable, plain = (entry, seen) if entry.kind is Kind.EDITABLE else (seen, entry)
+            raise EnvlockError(
+                f"{editable.line.where(inputs.root)}: `{editable.line.text}` installs "
+                f"{entry.value} editable, and {plain.line.where(inputs.root)} installs it "
+                "without -e: write both lines alike (or keep only one)"
+            )
+
+
+def refuse_in_constraints(reader: Reader, entries: list[Entry]) -> None:
+    """A constraints file limits the versions of packages named elsewhere: the engines
+    refuse a package path, URL or VCS entry there (it names no version to limit)."""
+    for entry in entries:
+        if entry.kind in (Kind.LOCAL, Kind.EDITABLE, Kind.URL, Kind.VCS):
+            raise reader.refuse(
+                entry.line,
+                f"a constraints file (`-c`) can only limit versions (`name<2`), and "
+                f"`{entry.line.text}` is a {entry.kind.value} package: move the line to "
+                "a requirements file (`-r`, or requirements.in itself)",
+            )
+
+
+def exact_pins(inputs: Inputs) -> str:
+    """``name==version ; marker`` of every package the inputs pin to one version (for
+    the wheel check before pip-compile); a constraints file's pins count too."""
+    lines = []
+    for entry in inputs.entries():
+        if entry.kind is not Kind.PACKAGE or entry.name is None:
+            continue
+        specifiers = list(Requirement(HASH_OPTION.sub("", " " + entry.value).strip()).specifier)
+        if (
+            len(specifiers) == 1
+            and specifiers[0].operator == "=="
+            and "*" not in str(specifiers[0])
+        ):
+            marker = f" ; {entry.marker}" if entry.marker else ""
+            lines.append(f"{entry.name}=={specifiers[0].version}{marker}\n")
+    return "".join(dict.fromkeys(lines))
 
 
 def check_for_engine(inputs: Inputs, engine: str) -> None:

@@ -7,7 +7,7 @@ a full disk or Ctrl-C at any point leaves the old one working.
 
 from __future__ import annotations
 
-from envlock import EnvlockError, backends, env_dirs, pythons
+from envlock import EnvlockError, backends, env_dirs, lock_platform, pythons
 from envlock.context import Context
 from envlock.dotenv_file import ensure_dotenv
 from envlock.lock import read_trusted_lock
@@ -47,7 +47,9 @@ def set_up(project: Project, ctx: Context) -> list[str]:
             ctx.log(f"{found[0]}: building {env.name} again, beside the old one")
         with env_dirs.changing(env):
             backend.bring_to_lock(state)
+    other_platform = lock_platform.mismatch(target)
     return [
+        *([other_platform] if other_platform else []),
         ensure_dotenv(project.root),
         "Activate the environment with:",
         *backend.activation_lines(),

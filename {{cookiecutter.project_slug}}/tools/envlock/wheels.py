@@ -25,9 +25,19 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from envlock import EnvlockError
+from envlock import EnvlockError, failures
 
-__all__ = ["MACOS_TARGET", "PLATFORMS", "Gap", "check_argv", "check_lock", "describe", "find_gaps"]
+__all__ = [
+    "MACOS_TARGET",
+    "PLATFORMS",
+    "CellFailed",
+    "Gap",
+    "check_argv",
+    "check_lock",
+    "describe",
+    "find_gaps",
+    "unexplained",
+]
 
 PLATFORMS = ("linux", "macos", "windows")
 # The macOS a lock is checked for (MACOSX_DEPLOYMENT_TARGET of the wheel check).
@@ -37,6 +47,8 @@ NO_WHEEL = re.compile(
     r"Because (?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+) has no (?:usable )?wheels"
 )
 OFFLINE_MISS = "network was disabled"
+CAUSE = re.compile(r"^\s*cause: (.+)$", re.MULTILINE)
+PIN = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s,;`]+)")
 Run = Callable[[list[str]], tuple[int, str]]
 
 
@@ -106,13 +118,58 @@ def cell_gaps(
         match = NO_WHEEL.search(output)
         name = canonicalize_name(match["name"]) if match else ""
         if match is None or name in built:
-            first = next((line for line in output.splitlines() if line.strip()), "")
-            raise EnvlockError(
-                f"checking the lock for Python {python} on {platform} failed ({first.strip()})"
-                ": see the output above"
-            )
+            raise CellFailed(python, platform, returncode, output)
         gaps.append(Gap(name, match["version"], python, platform))
         built.add(name)
+
+
+class CellFailed(Exception):
+    """uv failed on one cell for a reason other than a missing wheel; its output was
+    captured, so the line told of it (``unexplained``) must say it all."""
+
+    def __init__(self, python: str, platform: str, returncode: int, output: str) -> None:
+        super().__init__(python, platform)
+        self.python, self.platform = python, platform
+        self.returncode, self.output = returncode, output
+
+
+def unexplained(failed: CellFailed, pins_text: str, where: Callable[[str], str], lock: str) -> str:
+    """One line for a cell that failed otherwise: the host, if the network failed; else
+    the first pin uv names, uv's own reason, and the fixes."""
+    network = failures.network("uv pip compile", failed.output, failures.Context())
+    cell = f"Python {failed.python} on {failed.platform}"
+    if network is not None:
+        return f"{lock}: checking for wheels for {cell}: {network}"
+    causes = [m.strip() for m in CAUSE.findall(failed.output)]
+    errors = [line.strip() for line in failed.output.splitlines() if line.strip()]
+    said = (causes or errors or [f"exit code {failed.returncode}"])[0].removeprefix("error: ")
+    pinned = {
+        canonicalize_name(line.split("==", 1)[0]): line.split("==", 1)[1].split(";")[0].strip()
+        for line in pins_text.splitlines()
+        if "==" in line
+    }
+    named = [
+        canonicalize_name(m["name"])
+        for m in PIN.finditer(failed.output)
+        if canonicalize_name(m["name"]) in pinned
+    ]
+    marker = (
+        f'`; python_version < "{failed.python}"` or '
+        f'`; sys_platform != "{SYS_PLATFORM[failed.platform]}"`'
+    )
+    if not named:
+        return (
+            f"{lock}: its pins do not resolve from wheels for {cell} (uv: {said}): limit the "
+            f"package uv names with a marker ({marker}) in the .in files, or remove "
+            f"{failed.python} from python-matrix in pyproject.toml ([tool.envlock])"
+        )
+    name = named[0]
+    return (
+        f"{lock}: {name}=={pinned[name]} does not resolve from wheels for {cell} (uv: "
+        f"{said}): in {where(name)} allow a version that has wheels there, or limit it with "
+        f"a marker ({marker}), or remove {failed.python} from python-matrix in "
+        "pyproject.toml ([tool.envlock])"
+    )
 
 
 def find_gaps(
@@ -183,9 +240,12 @@ def check_lock(
     indexes: list[str],
     run: Run,
     where: Callable[[str], str],
+    inputs: failures.Context | None = None,
 ) -> None:
     """Raise EnvlockError (one line, with the fixes) when a pin of ``lock`` has no wheel
     for some Python of ``matrix`` or some platform while it has one for others.
+    ``inputs``: when the pins come straight from the .in files, a version the index
+    does not have is told at its line, as the engines' failures are.
 
     ``pins_text`` holds the lock's packages from the index (``lock_body.index_pins``):
     local, URL and VCS packages are built or downloaded as they are, whatever the Python.
@@ -199,6 +259,12 @@ def check_lock(
         def argv_for(python: str, platform: str, built: set[str]) -> list[str]:
             return check_argv(uv, pins, python, platform, built, indexes)
 
-        gaps = find_gaps(run, argv_for, matrix, platforms)
+        try:
+            gaps = find_gaps(run, argv_for, matrix, platforms)
+        except CellFailed as failed:
+            missing = failures.missing(failed.output, inputs) if inputs is not None else None
+            raise EnvlockError(
+                missing or unexplained(failed, pins_text, where, lock.name)
+            ) from None
     if gaps:
         raise EnvlockError(describe(gaps, matrix, where, lock.name))

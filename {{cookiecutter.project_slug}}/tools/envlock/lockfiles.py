@@ -127,7 +127,7 @@ def dev_target(project: Project, python: str) -> LockTarget:
 def _logical(path: Path, shown: str) -> list[str]:
     """A requirements file's lines as pip joins them (continuations, comments)."""
     todo = "save it as UTF-8 (your editor's encoding setting), then run this again"
-    return _logical_lines(fs.read_utf8(path, shown, todo, "utf-8-sig"))
+    return lock_body.logical_lines(fs.read_utf8(path, shown, todo, "utf-8-sig"))
 
 
 def input_files(project: Project, sources: Iterable[Path]) -> list[tuple[str, Path]]:
@@ -290,24 +290,6 @@ def read_lock(path: Path) -> str:
 def read_body(path: Path) -> str:
     """The body of a lock (everything after our header), or the whole file if it has none."""
     return split_lock(read_lock(path))[1]
-
-
-def _logical_lines(body: str) -> list[str]:
-    """Requirement lines with backslash continuations joined and comments removed."""
-    lines: list[str] = []
-    current = ""
-    for raw in body.splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
-        if line.endswith("\\"):
-            current += line[:-1] + " "
-            continue
-        current += line
-        if current.strip():
-            lines.append(current.strip())
-        current = ""
-    if current.strip():
-        lines.append(current.strip())
-    return lines
 
 
 def parse_pins(path: Path, body: str) -> list[Pin]:

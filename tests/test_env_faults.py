@@ -285,6 +285,27 @@ def test_lock_interrupted_while_compiling_says_the_locks_are_the_old_set(
     assert list(project.glob(".*.envlock-*")) == [] and untracked(project) == []
 
 
+def test_setup_interrupted_while_locking_first_says_no_lock_was_written(
+    tmp_path: Path, project: Path
+):
+    """Without locks, setup locks first: Ctrl-C there has no old set to speak of."""
+    for lock in project.glob("requirements*.txt"):
+        lock.unlink()
+    index = StalledIndex()
+    try:
+        process = start(project, "setup", index_env(tmp_path, index.url))
+        wait_for(process, "uv pip compile runs", lambda: group_runs(process, "pip", "compile"))
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        index.stop()
+    assert session_line(output, "setup") == (
+        "interrupted (Ctrl-C) before it finished; no lock file was written"
+    )
+    assert locks_of(project) == {} and list(project.glob(".*.envlock-*")) == []
+    assert (project / ".venv" / OLD).exists() and project_venv_works(project)
+
+
 # --- the pinned uv: installed by one session at a time, never left half made -------------
 
 

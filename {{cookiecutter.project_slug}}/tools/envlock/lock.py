@@ -181,12 +181,16 @@ def compile_locks(project: Project, ctx: Context, extra: list[str]) -> list[Path
     ``--tools`` compiles the tool locks instead. Returns the locks whose content changed."""
     if "--tools" in extra:
         return compile_tool_locks(ctx, [arg for arg in extra if arg != "--tools"])
+    every = lockfiles.lock_targets(project) + backends.for_project(project, ctx).own_lock_targets()
+    had_locks = any(target.output.exists() for target in every)
     try:
         return _compile_lock_set(project, ctx, extra)
     except KeyboardInterrupt as error:  # the set is only put in place uninterrupted
-        raise EnvlockError(
-            f"{runner.describe_fault(error)}; the lock files are the old set, unchanged"
-        ) from None
+        # With no lock before (setup's "locking first"), there is no old set to keep.
+        kept = (
+            "the lock files are the old set, unchanged" if had_locks else "no lock file was written"
+        )
+        raise EnvlockError(f"{runner.describe_fault(error)}; {kept}") from None
 
 
 def _compile_lock_set(project: Project, ctx: Context, extra: list[str]) -> list[Path]:

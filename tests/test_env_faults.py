@@ -306,6 +306,39 @@ def test_setup_interrupted_while_locking_first_says_no_lock_was_written(
     assert (project / ".venv" / OLD).exists() and project_venv_works(project)
 
 
+def test_a_file_where_a_session_makes_a_folder_says_move_it_away(tmp_path: Path, project: Path):
+    """`.nox` made a file by hand, then `.nox/envlock-uv`: one line naming what to move."""
+    nox_dir, locks = project / ".nox", locks_of(project)
+    nox_dir.rename(tmp_path / "nox")
+    try:
+        nox_dir.write_text("mine\n")
+        result = run_nox(project, "-s", "setup", check=False)
+        assert session_line(result.stdout, "setup") == (
+            f"a file is in the way of a folder at {nox_dir}: move {nox_dir} away (the session "
+            "makes a folder there), then run this again; the pinned uv was not installed into "
+            ".nox/envlock-uv, the environment and the locks were not touched"
+        )
+        assert nox_dir.read_text() == "mine\n"
+        nox_dir.unlink()
+        (tmp_path / "nox").rename(nox_dir)
+        shutil.rmtree(nox_dir / "envlock-uv")
+        (nox_dir / "envlock-uv").write_text("mine\n")
+        result = run_nox(project, "-s", "setup", check=False)
+        assert session_line(result.stdout, "setup").startswith(
+            f"a part of the path is a file, not a folder at {nox_dir / 'envlock-uv'}: move that "
+            "file away (the session makes a folder there), then run this again; "
+        )
+        assert (nox_dir / "envlock-uv").read_text() == "mine\n"
+        (nox_dir / "envlock-uv").unlink()
+    finally:
+        if nox_dir.is_file():
+            nox_dir.unlink()
+        if (tmp_path / "nox").exists():
+            (tmp_path / "nox").rename(nox_dir)
+    assert locks_of(project) == locks and project_venv_works(project)
+    run_nox(project, "-s", "doctor")  # the pinned uv is installed again
+
+
 # --- the pinned uv: installed by one session at a time, never left half made -------------
 
 

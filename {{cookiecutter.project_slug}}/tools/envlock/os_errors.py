@@ -13,7 +13,8 @@ from pathlib import Path
 
 __all__ = ["ADVICE", "advice", "line", "printed"]
 
-# errno: (what happened, what to do). ``{folder}`` is the folder of the path concerned.
+# errno: (what happened, what to do). ``{folder}`` is the folder of the path concerned,
+# ``{path}`` the path itself.
 ADVICE = {
     errno.ENOSPC: ("the disk is full", "free some space on that disk"),
     errno.EDQUOT: ("the disk quota is used up", "free some space (the disk quota is reached)"),
@@ -37,7 +38,21 @@ ADVICE = {
         ),
     ),
     errno.ELOOP: ("the path is a loop of links", "make it a file, or a link that ends at one"),
+    # A file where a session makes a folder (a `.nox` file, say): mkdir says EEXIST for
+    # the path itself, opening a path through it ENOTDIR for the whole path.
+    errno.EEXIST: (
+        "a file is in the way of a folder",
+        "move {path} away (the session makes a folder there)",
+    ),
+    errno.ENOTDIR: (
+        "a part of the path is a file, not a folder",
+        "move that file away (the session makes a folder there)",
+    ),
 }
+
+
+# Their advice needs the path, which a command's output does not give in a known place.
+_OWN_PATH_ONLY = {errno.EEXIST, errno.ENOTDIR}
 
 
 def advice(code: int | None, path: str | os.PathLike[str] | None = None) -> tuple[str, str] | None:
@@ -46,7 +61,7 @@ def advice(code: int | None, path: str | os.PathLike[str] | None = None) -> tupl
     if found is None:
         return None
     folder = str(Path(path).parent) if path else "that folder"
-    return found[0], found[1].format(folder=folder)
+    return found[0], found[1].format(folder=folder, path=str(path) if path else "it")
 
 
 def line(error: OSError) -> str:
@@ -67,6 +82,6 @@ def printed(output: str) -> tuple[str, str] | None:
     command's output names in the system's words."""
     text = output.lower()
     for code in ADVICE:
-        if os.strerror(code).lower() in text:
+        if code not in _OWN_PATH_ONLY and os.strerror(code).lower() in text:
             return advice(code)
     return None

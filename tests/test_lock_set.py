@@ -309,7 +309,8 @@ def test_a_lock_that_is_a_link_loop_is_one_line_naming_it(tmp_path: Path):
     )
 
 
-def test_a_read_only_file_is_refused_and_left_alone(tmp_path: Path):
+def test_a_read_only_file_is_refused_and_left_alone(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the sessions run in the project folder
     path = tmp_path / "requirements.txt"
     path.write_text("old\n")
     path.chmod(0o444)
@@ -643,6 +644,35 @@ def test_a_tool_lock_with_a_wrong_hash_installs_nothing(project: Path):
     ), result.stdout
     assert working.exists()
     run_nox(project, "-s", "setup")  # the right tool lock: the pinned uv again
+
+
+@pytest.mark.slow
+def test_tool_locks_keep_their_mode_and_a_read_only_one_is_refused(project: Path):
+    folder = project / "tools" / "envlock" / "tool-locks"
+    uv_lock, pip_tools_lock = folder / "uv.txt", folder / "pip-tools.txt"
+    pip_tools_text = pip_tools_lock.read_text()
+    pip_tools_lock.write_text(pip_tools_text + "# not what uv writes\n")
+    pip_tools_lock.chmod(0o600)
+    uv_lock.chmod(0o444)
+    try:
+        result = run_nox(project, "-s", "lock", "--", "--tools", check=False)
+        assert last_line(result.stdout) == (
+            "nox > Session lock aborted: tools/envlock/tool-locks/uv.txt is read-only, so it "
+            "is not replaced; nothing was changed: make it writable (`chmod u+w "
+            "tools/envlock/tool-locks/uv.txt`) to update the tool locks, or leave it as it is."
+        )
+        assert "pip compile" not in result.stdout  # refused before any work
+        assert uv_lock.stat().st_mode & 0o777 == 0o444
+        assert pip_tools_lock.read_text().endswith("# not what uv writes\n")
+        uv_lock.chmod(0o644)
+        run_nox(project, "-s", "lock", "--", "--tools")
+        assert pip_tools_lock.read_text() == pip_tools_text  # compiled again ...
+        assert pip_tools_lock.stat().st_mode & 0o777 == 0o600  # ... and still its own mode
+        assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+    finally:
+        uv_lock.chmod(0o644)
+        pip_tools_lock.chmod(0o644)
+        pip_tools_lock.write_text(pip_tools_text)
 
 
 @pytest.mark.slow

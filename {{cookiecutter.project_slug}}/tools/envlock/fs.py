@@ -88,10 +88,19 @@ def refuse_read_only(paths: Sequence[Path], what: str) -> None:
         except OSError as error:  # a link loop, a denied folder: before any work
             raise os_error(error, "nothing was changed", path) from None
         if not mode & stat.S_IWUSR:
+            shown = _as_typed(path)
             raise EnvlockError(
-                f"{path.name} is read-only, so it is not replaced; nothing was changed: make "
-                f"it writable (`chmod u+w {path.name}`) to update {what}, or leave it as it is"
+                f"{shown} is read-only, so it is not replaced; nothing was changed: make "
+                f"it writable (`chmod u+w {shown}`) to update {what}, or leave it as it is"
             )
+
+
+def _as_typed(path: Path) -> str:
+    """``path`` as the user types it in the project folder (where the sessions run)."""
+    try:
+        return path.absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 class Staged:

@@ -27,6 +27,7 @@ from envlock import (
     engines,
     failures,
     fs,
+    interrupts,
     lock_body,
     lockfiles,
     pythons,
@@ -36,7 +37,14 @@ from envlock import (
     wheels,
 )
 from envlock.context import Context, RunCommand, tool_python
-from envlock.lock_set import Compiled, LockCommand, compile_body, put_lock_set, remove_dead_scratch
+from envlock.lock_set import (
+    SCRATCH_MARK,
+    Compiled,
+    LockCommand,
+    compile_body,
+    put_lock_set,
+    remove_dead_scratch,
+)
 from envlock.lockfiles import LockTarget
 from envlock.session_guard import changes_environment
 from envlock.settings import Project
@@ -240,17 +248,54 @@ def _compile_lock_set(project: Project, ctx: Context, extra: list[str]) -> list[
 
 def compile_tool_locks(ctx: Context, extra: list[str]) -> list[Path]:
     """`nox -s lock -- --tools`: compile every ``tool-locks/*.in`` again with the pinned uv
-    (``--upgrade`` moves them all to the newest versions). The tool locks changed."""
-    before = {tool: _text(tool_locks.lock_path(tool)) for tool in tool_locks.tool_names()}
-    for tool in before:
-        argv = tool_locks.compile_tool_lock_argv(ctx.uv, tool, extra)
-        ctx.timed(f"locking tool-locks/{tool}.txt", functools.partial(ctx.run_uv, argv))
+    (``--upgrade`` moves them all to the newest versions). The tool locks changed.
+
+    Like the project's locks, each is compiled into a scratch file (which starts as the
+    old lock, whose pins uv keeps) and only written once all are compiled, keeping each
+    file's mode and links; a read-only tool lock is refused before uv runs."""
+    paths = {tool: tool_locks.lock_path(tool) for tool in tool_locks.tool_names()}
+    fs.refuse_read_only(list(paths.values()), "the tool locks")
+    remove_dead_scratch(tool_locks.TOOL_LOCKS)
+    texts: dict[Path, str] = {}
+    scratches: list[Path] = []
+    try:
+        for tool, path in paths.items():
+            scratch = path.with_name(f".{path.name}{SCRATCH_MARK}{os.getpid()}")
+            scratches.append(scratch)
+            old = _text(path)
+            if old is not None:
+                scratch.write_text(old, encoding="utf-8")
+            argv = tool_locks.compile_tool_lock_argv(ctx.uv, tool, extra, scratch.name)
+            ctx.timed(f"locking tool-locks/{tool}.txt", functools.partial(ctx.run_uv, argv))
+            texts[path] = scratch.read_text(encoding="utf-8")
+        changed = [path for path, text in texts.items() if _text(path) != text]
+        _put_tool_locks(changed, texts)
+    except OSError as error:
+        raise fs.os_error(error, "every tool lock was kept as it was") from None
+    finally:
+        for scratch in scratches:
+            scratch.unlink(missing_ok=True)
     ctx.log("the tool versions are lock inputs: run `nox -s lock` for the project's locks")
-    return [
-        tool_locks.lock_path(tool)
-        for tool, text in before.items()
-        if _text(tool_locks.lock_path(tool)) != text
-    ]
+    return changed
+
+
+def _put_tool_locks(changed: list[Path], texts: Mapping[Path, str]) -> None:
+    """Write the changed tool locks, with Ctrl-C and SIGTERM held off until all are."""
+    staged: list[fs.Staged] = []
+    try:
+        for path in changed:
+            staged.append(fs.stage(path, texts[path]))
+        with interrupts.held_off():
+            for item in staged:
+                fs.put_in_place(item)
+    except KeyboardInterrupt as error:  # held off: it comes once every file is in place
+        names = ", ".join(path.name for path in changed) or "none changed"
+        raise EnvlockError(
+            f"interrupted ({str(error) or 'Ctrl-C'}) as the tool locks were written, which "
+            f"was let finish: they are the new ones ({names})"
+        ) from None
+    finally:
+        fs.discard(staged)
 
 
 def _text(path: Path) -> str | None:

@@ -201,9 +201,12 @@ def _install_uv(new: Path, run: RunCommand, installer_uv: str | None) -> None:
     mark_synced(new, "uv")
 
 
-def compile_tool_lock_argv(uv: str, tool: str, extra: list[str]) -> list[str]:
+def compile_tool_lock_argv(
+    uv: str, tool: str, extra: list[str], output: str | None = None
+) -> list[str]:
     """``uv pip compile`` of one tool lock: every platform, Python 3.10 on, with hashes
-    (run in the tool-locks folder, so the lock names its input as the folder shows it)."""
+    (run in the tool-locks folder, so the lock names its input as the folder shows it),
+    into ``output`` (a file name in that folder; default the lock itself)."""
     return [
         uv,
         "--directory",
@@ -213,7 +216,7 @@ def compile_tool_lock_argv(uv: str, tool: str, extra: list[str]) -> list[str]:
         "--no-config",
         f"{tool}.in",
         "--output-file",
-        f"{tool}.txt",
+        output or f"{tool}.txt",
         "--universal",
         "--python-version",
         "3.10",

@@ -339,6 +339,22 @@ def test_a_file_where_a_session_makes_a_folder_says_move_it_away(tmp_path: Path,
     run_nox(project, "-s", "doctor")  # the pinned uv is installed again
 
 
+def test_a_folder_named_like_the_report_is_left_alone_in_one_line(project: Path):
+    report = project / "rebuild-report.json"
+    report.mkdir()
+    (report / "mine").write_text("kept\n")
+    try:
+        result = run_nox(project, "-s", "rebuild", check=False)
+        assert session_line(result.stdout, "rebuild") == (
+            "rebuild-report.json is a folder, where the rebuild writes its report: move it "
+            "away; nothing was rebuilt"
+        )
+        assert (report / "mine").read_text() == "kept\n"
+        assert (project / ".venv" / OLD).exists() and beside_venv(project) == []
+    finally:
+        shutil.rmtree(report)
+
+
 # --- the pinned uv: installed by one session at a time, never left half made -------------
 
 

@@ -48,6 +48,11 @@ def _start_report(path: Path, report: dict[str, object]) -> None:
     """Write the "not finished" report before anything is built. If it cannot be written
     (a full disk, a read-only file), the old report goes instead, since it may be an
     older run's success, and nothing is rebuilt."""
+    if path.is_dir():  # made by hand: neither written nor removed, and not the user's to lose
+        raise EnvlockError(
+            f"{path.name} is a folder, where the rebuild writes its report: move it away; "
+            "nothing was rebuilt"
+        )
     try:
         write_json(path, report)
     except EnvlockError as error:

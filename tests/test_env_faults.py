@@ -586,6 +586,20 @@ def test_failed_or_killed_rebuild_never_leaves_an_older_success(tmp_path: Path, 
     assert beside_venv(project) == []
 
 
+def test_rebuild_killed_while_putting_in_place_says_so_and_the_next_session_finishes(
+    project: Path,
+):
+    process = start(project, "rebuild", nox_env())
+    marker = project / ".venv.old.owner.json"  # written just before .venv moves aside
+    wait_for(process, "the swap begins", marker.exists)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    report = json.loads((project / "rebuild-report.json").read_text())
+    assert report["ok"] is False and report["step"] == "putting in place", report
+    run_nox(project, "-s", "setup")  # finishes or undoes the swap
+    assert beside_venv(project) == [] and project_venv_works(project)
+
+
 # --- item 10: one session at a time, even without .nox -----------------------------------
 
 

@@ -112,6 +112,7 @@ def rebuild_environment(
             )
             if all_passed(checks):
                 report["step"] = "putting in place"
+                write_json(project.root / REPORT_NAME, report)  # a kill now is told as such
                 backend.put_in_place(staging, env_dirs.wanted_state(project, target.output))
             else:
                 env_dirs.recover(place)  # the failed build goes; .venv was never touched

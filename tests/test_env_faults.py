@@ -488,6 +488,36 @@ def dead_pid() -> int:
     return child.pid
 
 
+def test_a_link_to_a_folder_that_is_no_environment_is_never_replaced(
+    tmp_path: Path, project: Path
+):
+    """`.venv` linked to the folder that holds the environments, not to one of them:
+    setup said that `rebuild` replaces it, and rebuild deleted everything in it."""
+    envs = tmp_path / "envs"
+    (envs / "another-project").mkdir(parents=True)
+    (envs / "notes.txt").write_text("mine\n")
+    venv = project / ".venv"
+    venv.rename(tmp_path / "saved")
+    venv.symlink_to(envs)
+    try:
+        expected = (
+            f"{envs} holds files but is not an environment (it has no pyvenv.cfg or "
+            "conda-meta), so no session replaces it: point the link at an environment's own "
+            "folder, or remove the link, then run this again"
+        )
+        for session in ("setup", "rebuild"):
+            result = run_nox(project, "-s", session, check=False)
+            assert session_line(result.stdout, session) == expected
+        doctor = run_nox(project, "-s", "doctor", check=False)
+        assert doctor.returncode != 0 and expected in doctor.stdout
+        assert sorted(p.name for p in envs.iterdir()) == ["another-project", "notes.txt"]
+        assert (envs / "notes.txt").read_text() == "mine\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["envs", "saved"]
+    finally:
+        venv.unlink()
+        (tmp_path / "saved").rename(venv)
+
+
 def test_a_users_venv_beside_a_dead_sessions_dot_old_is_never_deleted(
     tmp_path: Path, project: Path
 ):

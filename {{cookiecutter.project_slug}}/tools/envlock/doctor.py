@@ -94,6 +94,9 @@ def environment_checks(project: Project, ctx: Context, backend: Backend) -> list
     if not place.exists():
         return [Check("environment exists", False, f"no {env.name}: run `nox -s setup`")]
     checks = [Check("environment exists", True, env.name)]
+    not_one = env_dirs.not_an_environment(place, env.is_symlink())
+    if not_one:
+        return [*checks, Check("environment works", False, not_one)]
     found = env_dirs.problem(place, backend.python(place), project.python)
     if found and found[1]:
         todo = "`nox -s rebuild` replaces it with one that has passed its checks"

@@ -30,6 +30,7 @@ __all__ = [
     "discard",
     "is_current",
     "leftovers_in_the_way",
+    "not_an_environment",
     "place",
     "problem",
     "read_state",
@@ -146,6 +147,30 @@ def problem(env: Path, python: Path, python_version: str) -> tuple[str, bool] | 
             f"{shown(env)} has Python {version}, not {python_version} ([tool.envlock] python)"
         ), False
     return None
+
+
+def not_an_environment(env: Path, linked: bool) -> str | None:
+    """One line when ``env`` (its real place) holds files but is no environment at all:
+    no state file, no ``pyvenv.cfg``, no ``conda-meta`` (a link to a folder of folders,
+    say). Nothing replaces such a folder, since what it holds is not the sessions' to
+    delete; an empty folder, or a foreign environment, may be replaced (by `rebuild`)."""
+    markers = (env / STATE_FILE, env / "pyvenv.cfg", env / "conda-meta")
+    if not env.is_dir() or any(marker.exists() for marker in markers):
+        return None
+    try:
+        if not any(env.iterdir()):
+            return None
+    except OSError:
+        return None  # the step that needs it says what the system refused
+    todo = (
+        "point the link at an environment's own folder, or remove the link"
+        if linked
+        else ("move it away")
+    )
+    return (
+        f"{shown(env)} holds files but is not an environment (it has no pyvenv.cfg or "
+        f"conda-meta), so no session replaces it: {todo}, then run this again"
+    )
 
 
 def _remove(path: Path) -> None:

@@ -85,6 +85,9 @@ def rebuild_environment(
     env = backend.env_dir
     place = env_dirs.place(env)
     env_dirs.recover(place)
+    not_one = env_dirs.not_an_environment(place, env.is_symlink())
+    if not_one:  # never replaced, even after passing checks: its files are not ours
+        raise EnvlockError(not_one)
     target = backend.main_lock
     read_trusted_lock(project, ctx, target, lock_if_missing=False)
     started = time.perf_counter()

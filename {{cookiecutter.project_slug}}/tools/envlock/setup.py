@@ -25,6 +25,9 @@ def set_up(project: Project, ctx: Context) -> list[str]:
     env = backend.env_dir
     place = env_dirs.place(env)
     env_dirs.recover(place)
+    not_one = env_dirs.not_an_environment(place, env.is_symlink())
+    if not_one:
+        raise EnvlockError(not_one)
     target = backend.main_lock
     read_trusted_lock(project, ctx, target, lock_if_missing=True)
     state = env_dirs.wanted_state(project, target.output)

@@ -488,9 +488,7 @@ def dead_pid() -> int:
     return child.pid
 
 
-def test_a_link_to_a_folder_that_is_no_environment_is_never_replaced(
-    tmp_path: Path, project: Path
-):
+def test_a_link_to_a_folder_that_is_no_environment_is_never_replaced(tmp_path: Path, project: Path):
     """`.venv` linked to the folder that holds the environments, not to one of them:
     setup said that `rebuild` replaces it, and rebuild deleted everything in it."""
     envs = tmp_path / "envs"

@@ -102,6 +102,14 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     top = git(project, "rev-parse", "--show-toplevel").stdout.strip()
     names = to_commit(project, files)
     add = shlex.join(["git", "add", "--", *names])
+    # What the user had staged before: `git commit` would take it along.
+    staged = git(project, "diff", "--cached", "--name-only", "--relative").stdout.split()
+    first = (
+        f"first commit or unstage what you had staged ({', '.join(staged)}), as "
+        "`git commit` would take it along; then "
+        if staged
+        else ""
+    )
     # Files git tracks that this bake overwrote (-f): the command below would commit the
     # template's version over the user's, so they are named first.
     replaced = git(project, "diff", "--name-only", "--relative", "--", *files).stdout.split()
@@ -114,8 +122,27 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     )
     return (
         f"{project.name} is inside the git repository {top}: nothing was staged or "
-        f"committed{warning}; to commit what the template wrote: "
+        f"committed{warning}; to commit what the template wrote: {first}"
         f"cd {shlex.quote(project.name)} && {add} && git commit -m {shlex.quote(COMMIT_MESSAGE)}"
+    )
+
+
+def overwritten_untracked(project: Path, note: dict, written: list[str]) -> str | None:
+    """One line naming the files the user had that -f overwrote and git has no copy of
+    (a tracked one is named with the git line, which says how to get it back)."""
+    had = [name for name in written if note["files"].get(name) is not None]
+    if not had:
+        return None
+    if shutil.which("git") is not None:
+        listed = git(project, "ls-files", "-z", "--", *had)
+        tracked = set(listed.stdout.split("\0")) if listed.returncode == 0 else set()
+        had = [name for name in had if name not in tracked]
+    if not had:
+        return None
+    return (
+        f"-f replaced {len(had)} file(s) you had, which git does not track, with the "
+        f"template's: {', '.join(had)} (their former content is not kept; `-f -s` keeps "
+        "the files that exist)"
     )
 
 
@@ -174,6 +201,9 @@ def main(state: dict, context: dict) -> int:
         return 0
     written = existing_folder.written_by_this_bake(project, note["files"])
     settle_unchosen(project, note, written, plan["unchosen"])
+    lost = overwritten_untracked(project, note, [f for f in written if f not in plan["unchosen"]])
+    if lost:
+        print(lost)
     remove_empty_folders(project, plan, note["folders"])
     remove_caches(project, plan["caches"], note["caches"])
     print(create_dotenv(project))

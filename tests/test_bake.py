@@ -76,6 +76,28 @@ def test_env_is_created_private_and_never_committed(baked: Path):
     assert git(baked, "check-ignore", ".env").strip() == ".env"
 
 
+def test_settings_never_show_the_token(baked: Path, tmp_path: Path):
+    """A failing assertion or a log line shows the Settings' repr: never the secret."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("API_TOKEN=tok-never-shown-8f3a\n")
+    script = (
+        "import sys; from pathlib import Path; from my_project.config import load_settings; "
+        "s = load_settings(Path(sys.argv[1])); assert s.api_token == 'tok-never-shown-8f3a'; "
+        "print(repr(s), s)"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "API_TOKEN"}
+    environ["PYTHONPATH"] = str(baked / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(env_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    )
+    assert "Settings(" in result.stdout
+    assert "tok-never-shown-8f3a" not in result.stdout + result.stderr
+
+
 def test_no_jinja_is_left_and_config_files_parse(baked: Path):
     for path in baked.rglob("*"):
         if path.is_file() and ".git" not in path.parts:

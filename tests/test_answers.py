@@ -103,6 +103,8 @@ BAD_ANSWERS = [
     ("description", "first line\nsecond line"),
     ("description", "nul\x00byte"),
     ("description", "line\u2028separator"),
+    ("project_name", "\u202eevil \u2066name\u2069"),
+    ("author_name", "Al\u2067ice"),
     ("python_version", "3.9"),
     ("python_version", "3.x"),
     ("python_version", "python3"),
@@ -171,6 +173,7 @@ def test_check_names_the_key_and_an_example(key: str, value: str):
     assert message.startswith(f"{key}={value!r} is not valid")
     assert "for example" in message
     assert "\n" not in message and "\x00" not in message and "\u2028" not in message
+    assert not set(message) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     example = answers_with(**{**extra_for(key, value), key: caught.value.example})
     answers.check(example, DATA)  # the example it offers is a good answer
 

@@ -102,8 +102,9 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     top = git(project, "rev-parse", "--show-toplevel").stdout.strip()
     names = to_commit(project, files)
     add = shlex.join(["git", "add", "--", *names])
-    # What the user had staged before: `git commit` would take it along.
-    staged = git(project, "diff", "--cached", "--name-only", "--relative").stdout.split()
+    # What the user had staged before, anywhere in the repository (paths from its top):
+    # `git commit` would take it along.
+    staged = git(project, "diff", "--cached", "--name-only").stdout.split()
     first = (
         f"first commit or unstage what you had staged ({', '.join(staged)}), as "
         "`git commit` would take it along; then "

@@ -505,15 +505,18 @@ def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
 
 def test_f_names_the_untracked_files_it_replaced_and_what_the_user_had_staged(tmp_path: Path):
     """The only copy of an untracked file -f overwrites is gone: the bake names it; and
-    the `git commit` it proposes would take along what the user had staged."""
-    folder = user_repository(tmp_path / "out" / "my-project")
+    the `git commit` it proposes would take along what the user had staged, in the
+    whole repository (here the project is a folder of a bigger one)."""
+    top = user_repository(tmp_path / "out")
+    folder = top / "my-project"
+    folder.mkdir()
     (folder / "noxfile.py").write_bytes(b"# the user's own sessions, never committed\n")
-    (folder / "staged.txt").write_bytes(b"work in progress\n")
-    git(folder, "add", "staged.txt")
-    state = repository_state(folder)
-    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    (top / "staged.txt").write_bytes(b"work in progress\n")
+    git(top, "add", "staged.txt")
+    state = repository_state(top)
+    result = cookiecutter_cli(top, "-f", str(TEMPLATE), "python_versions=3.12")
     assert result.returncode == 0, result.stderr
-    assert repository_state(folder) == state
+    assert repository_state(top) == state
     lines = result.stdout.splitlines()
     assert (
         "-f replaced 1 file(s) you had, which git does not track, with the template's: "

@@ -182,12 +182,29 @@ def new_repository(project: Path, files: list[str], context: dict) -> str:
     return f"git repository created with a first commit of {len(names)} files: {COMMIT_MESSAGE!r}"
 
 
-def set_up_git(project: Path, files: list[str], context: dict) -> str:
+def dotenv_not_ignored(project: Path) -> str | None:
+    """One line when git would offer ``.env`` to ``git add``: a .gitignore the bake kept
+    (``-f -s``), or one above the project, that does not ignore it."""
+    if (
+        not (project / ".env").exists()
+        or git(project, "check-ignore", "-q", ".env").returncode == 0
+    ):
+        return None
+    return (
+        "git does not ignore .env here (the .gitignore that applies lacks it): add a line "
+        "`.env` to .gitignore before any `git add`, so that your secrets are never committed"
+    )
+
+
+def set_up_git(project: Path, files: list[str], context: dict) -> list[str]:
     if shutil.which("git") is None:
-        return "git not found: the project has no repository yet; install git, then `git init`"
+        return ["git not found: the project has no repository yet; install git, then `git init`"]
     if git(project, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true":
-        return in_existing_repository(project, files)
-    return new_repository(project, files, context)
+        said = in_existing_repository(project, files)
+    else:
+        said = new_repository(project, files, context)
+    warning = dotenv_not_ignored(project)
+    return [said] + ([warning] if warning else [])
 
 
 def main(state: dict, context: dict) -> int:
@@ -211,7 +228,8 @@ def main(state: dict, context: dict) -> int:
     if context["init_git"] == "yes":
         # The files of options not chosen are gone, or the user's own again.
         kept = [f for f in written if f not in plan["unchosen"]]
-        print(set_up_git(project, kept, context))
+        for line in set_up_git(project, kept, context):
+            print(line)
     print(f"Next: cd {shlex.quote(project.name)} && nox -s setup")
     return 0
 

@@ -342,7 +342,7 @@ def cookiecutter_cli(output: Path, *args: str) -> subprocess.CompletedProcess:
 def assert_only_told_what_to_commit(result, folder: Path, before: dict[str, str]) -> str:
     assert result.returncode == 0, result.stderr
     assert repository_state(folder) == before  # no commit, nothing staged
-    (line,) = [line for line in result.stdout.splitlines() if "git" in line]
+    (line,) = [line for line in result.stdout.splitlines() if "git repository" in line]
     assert "nothing was staged or committed" in line
     return line.split("to commit what the template wrote: ", 1)[1]
 
@@ -381,6 +381,11 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     assert {name: after[name] for name in before} == before
     assert set(after) == set(before) | template_files | {".env"}
     assert "README.md" not in command.split() and "environment.yml" not in command.split()
+    # The user's .gitignore, kept by -s, does not ignore .env: one `git add .` away.
+    assert (
+        "git does not ignore .env here (the .gitignore that applies lacks it): add a line "
+        "`.env` to .gitignore before any `git add`, so that your secrets are never committed"
+    ) in result.stdout.splitlines()
 
 
 @pytest.fixture(scope="module")

@@ -101,11 +101,36 @@ def links_in_the_way(project: Path, files: list[str]) -> list[str]:
     return sorted(found)
 
 
+def hard_links_in_the_way(project: Path, files: list[str]) -> list[str]:
+    """The files the template writes that exist as one of several hard links: cookiecutter
+    writes into the file in place, so its other names, anywhere, would change too."""
+    found = []
+    for name in files:
+        try:
+            info = (project / name).lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+            found.append(name)
+    return found
+
+
 def links_refusal(project: Path, files: list[str]) -> str | None:
     """One line when the bake would write through a link; None when it would not."""
     links = links_in_the_way(project, files)
     if not links:
-        return None
+        hard = hard_links_in_the_way(project, files)
+        if not hard:
+            return None
+        name = hard[0]
+        more = f" (and {len(hard) - 1} more)" if len(hard) > 1 else ""
+        count = (project / name).lstat().st_nlink
+        return (
+            f"{project.name}/{name}{more} is one of {count} hard links to the same file: the "
+            "bake would change it under its other names too; make it a file of its own "
+            f"(`cp -p {name} {name}.copy && mv {name}.copy {name}` in {project.name}), "
+            "then bake again"
+        )
     shown = f"{project.name}/{links[0]}"
     more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
     return (

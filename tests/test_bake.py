@@ -486,6 +486,31 @@ def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(
 
 
 @pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
+def test_f_refuses_to_write_into_a_hard_link(tmp_path: Path, tool: str, request):
+    """cookiecutter writes a file in place: a README.md that is a hard link of a file
+    outside the project would be overwritten under both names."""
+    outside = tmp_path / "notes.md"
+    outside.write_bytes(b"the user's notes, elsewhere\n")
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    os.link(outside, folder / "README.md")
+    if tool == "cruft":
+        result = cruft_create_f(request.getfixturevalue("template_clone"), tmp_path / "out")
+    else:
+        result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        "ERROR: my-project/README.md is one of 2 hard links to the same file: the bake would "
+        "change it under its other names too; make it a file of its own (`cp -p README.md "
+        "README.md.copy && mv README.md.copy README.md` in my-project), then bake again"
+    )
+    assert outside.read_bytes() == b"the user's notes, elsewhere\n"
+    assert os.listdir(folder) == ["README.md"]
+
+
+@pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
 def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
     tmp_path: Path, tool: str, request
 ):

@@ -24,7 +24,7 @@ def fingerprint(path: Path) -> list[int] | None:
     """What changes when a file is written (no hashing: the folder may hold big data)."""
     try:
         info = path.lstat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there, or a file on the way
         return None
     return [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
@@ -115,8 +115,40 @@ def hard_links_in_the_way(project: Path, files: list[str]) -> list[str]:
     return found
 
 
+def kinds_in_the_way(project: Path, files: list[str]) -> list[tuple[str, str]]:
+    """(path, what the template needs there) where the folder holds the other kind: a
+    folder where the template writes a file, or a file where it needs a folder."""
+    found: dict[str, str] = {}
+    for name in files:
+        parts = Path(name).parts
+        for depth in range(1, len(parts)):
+            relative = Path(*parts[:depth])
+            path = project / relative
+            if path.is_symlink():
+                break
+            if os.path.lexists(path) and not path.is_dir():
+                found.setdefault(relative.as_posix(), f"the folder {relative.as_posix()}/ ({name})")
+                break
+        else:
+            path = project / name
+            if path.is_dir() and not path.is_symlink():
+                found.setdefault(name, f"the file {name}")
+    return sorted(found.items())
+
+
 def links_refusal(project: Path, files: list[str]) -> str | None:
-    """One line when the bake would write through a link; None when it would not."""
+    """One line when the bake would write through a link, or cannot write a file (a
+    folder or a file in its way: cookiecutter would stop with a traceback); None when
+    nothing is in the way."""
+    blocked = kinds_in_the_way(project, files)
+    if blocked:
+        name, needed = blocked[0]
+        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
+        kind = "a folder" if (project / name).is_dir() else "a file"
+        return (
+            f"{project.name}/{name}{more} is {kind} where the template writes {needed}: "
+            f"move it out of {project.name}, then bake again"
+        )
     links = links_in_the_way(project, files)
     if not links:
         hard = hard_links_in_the_way(project, files)

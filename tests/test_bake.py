@@ -510,6 +510,36 @@ def test_f_refuses_to_write_into_a_hard_link(tmp_path: Path, tool: str, request)
     assert os.listdir(folder) == ["README.md"]
 
 
+@pytest.mark.parametrize(
+    ("folder_at", "file_at", "said"),
+    [
+        ("README.md", None, "README.md is a folder where the template writes the file README.md"),
+        (None, "src", "src is a file where the template writes the folder src/ (src/my_project/"),
+        (None, "docs", "docs is a file where the template writes the folder docs/ (docs/index.md)"),
+    ],
+)
+def test_f_refuses_a_folder_or_file_in_the_way_in_one_line(
+    tmp_path: Path, folder_at: str | None, file_at: str | None, said: str
+):
+    """Without the check, the pre-generation hook or cookiecutter ends in a traceback."""
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    if folder_at:
+        (folder / folder_at).mkdir()
+        (folder / folder_at / "mine.txt").write_bytes(b"the user's\n")
+    if file_at:
+        (folder / file_at).write_bytes(b"the user's\n")
+    before = files_of(folder)
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"ERROR: my-project/{said}"), line
+    assert line.endswith("move it out of my-project, then bake again")
+    assert files_of(folder) == before
+    assert sorted(os.listdir(folder)) == [folder_at or file_at]
+
+
 @pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
 def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
     tmp_path: Path, tool: str, request

@@ -270,7 +270,9 @@ def pre_gen_state(environment: Any, given: dict[str, Any]) -> dict[str, Any]:
     fd, name = tempfile.mkstemp(prefix="cookiecutter-bake-", suffix=".json")
     os.close(fd)
     NOTES.append(Path(name))
-    return {"hooks": str(HOOKS), "note": name, "plan": plan}
+    # -s (skip_if_file_exists), which cookiecutter applies only to the files it renders.
+    skip = bool(cookiecutter_local("generate_files", "skip_if_file_exists"))
+    return {"hooks": str(HOOKS), "note": name, "plan": plan, "skip": skip}
 
 
 @pass_environment

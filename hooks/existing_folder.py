@@ -35,12 +35,14 @@ def unchosen_folders(plan: dict[str, list[str]]) -> list[str]:
     return sorted(parent.as_posix() for parent in parents - {Path(".")})
 
 
-def take_note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
+def take_note(project: Path, plan: dict[str, list[str]], skip: bool = False) -> dict[str, object]:
     """The files the template writes as they are now, the folders of options not chosen
     and the caches that exist, and a copy of each user's file of an option not chosen
-    (``-f`` would overwrite it)."""
+    (``-f`` would overwrite it); with ``-s``, a copy of every file the template writes
+    that exists (cookiecutter copies its files not rendered, ``_copy_without_render``,
+    over existing ones even with ``-s``)."""
     saved = {}
-    for name in plan["unchosen"]:
+    for name in sorted(set(plan["unchosen"]) | set(plan["files"] if skip else [])):
         path = project / name
         if path.is_file() and not path.is_symlink():
             saved[name] = {
@@ -52,6 +54,7 @@ def take_note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
         "folders": [name for name in unchosen_folders(plan) if (project / name).is_dir()],
         "caches": [name for name in plan["caches"] if os.path.lexists(project / name)],
         "saved": saved,
+        "skip": skip,
     }
 
 

@@ -33,6 +33,23 @@ import existing_folder
 COMMIT_MESSAGE = "Initial project setup"
 
 
+def keep_skipped(project: Path, state: dict, written: list[str]) -> list[str]:
+    """With -s, put back the user's files cookiecutter copied over anyway (those of
+    ``_copy_without_render``); the files this bake really wrote."""
+    if not state.get("skip"):
+        return written
+    kept = []
+    for name in written:
+        saved = state["saved"].get(name)
+        if saved is None or state["files"].get(name) is None:
+            kept.append(name)
+            continue
+        path = project / name
+        path.write_bytes(base64.b64decode(saved["content"]))
+        path.chmod(saved["mode"])
+    return kept
+
+
 def settle_unchosen(project: Path, state: dict, written: list[str], unchosen: list[str]) -> None:
     for name in unchosen:
         path = project / name
@@ -73,9 +90,14 @@ def create_dotenv(project: Path) -> str:
     """``.env`` through the project's own code, the one place that makes it (mode 0600)."""
     sys.path.insert(0, str(project / "tools"))
     try:
-        from envlock import EnvlockError
-        from envlock.dotenv_file import ensure_dotenv
-
+        try:
+            from envlock import EnvlockError
+            from envlock.dotenv_file import ensure_dotenv
+        except ImportError:  # the user's own tools/envlock, kept by -s
+            return (
+                ".env not created: tools/envlock here is not the template's (kept by -s); "
+                "make it with `install -m 600 .env.example .env`"
+            )
         try:
             return ensure_dotenv(project)
         except EnvlockError as error:
@@ -217,7 +239,9 @@ def main(state: dict, context: dict) -> int:
             "were left in place and nothing was committed; check `git status`"
         )
         return 0
-    written = existing_folder.written_by_this_bake(project, note["files"])
+    written = keep_skipped(
+        project, note, existing_folder.written_by_this_bake(project, note["files"])
+    )
     settle_unchosen(project, note, written, plan["unchosen"])
     lost = overwritten_untracked(project, note, [f for f in written if f not in plan["unchosen"]])
     if lost:

@@ -373,6 +373,10 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     tmp_path: Path, template_files: set[str]
 ):
     folder = user_repository(tmp_path / "out" / "my-project")
+    # Files cookiecutter copies without rendering, which its -s does not spare.
+    (folder / "noxfile.py").write_bytes(b"# the user's own sessions\n")
+    (folder / "tools" / "envlock").mkdir(parents=True)
+    (folder / "tools" / "envlock" / "names.json").write_bytes(b"{}\n")
     before, state = files_of(folder), repository_state(folder)
     result = cookiecutter_cli(tmp_path / "out", "-f", "-s", str(TEMPLATE), "python_versions=3.12")
     command = assert_only_told_what_to_commit(result, folder, state)
@@ -380,7 +384,8 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     after = files_of(folder)
     assert {name: after[name] for name in before} == before
     assert set(after) == set(before) | template_files | {".env"}
-    assert "README.md" not in command.split() and "environment.yml" not in command.split()
+    for name in ("README.md", "environment.yml", "noxfile.py", "tools/envlock/names.json"):
+        assert name not in command.split(), name
     # The user's .gitignore, kept by -s, does not ignore .env: one `git add .` away.
     assert (
         "git does not ignore .env here (the .gitignore that applies lacks it): add a line "
@@ -587,3 +592,21 @@ def test_f_names_the_untracked_files_it_replaced_and_what_the_user_had_staged(tm
         "to commit what the template wrote: first commit or unstage what you had staged "
         "(staged.txt), as `git commit` would take it along; then cd my-project && git add"
     ) in line
+
+
+def test_f_s_over_an_own_tools_envlock_keeps_it_and_says_how_to_make_env(tmp_path: Path):
+    """-s keeps the user's tools/envlock, which the hook cannot make .env with."""
+    folder = tmp_path / "out" / "my-project"
+    (folder / "tools" / "envlock").mkdir(parents=True)
+    (folder / "tools" / "envlock" / "__init__.py").write_bytes(b"# the user's own\n")
+    result = cookiecutter_cli(
+        tmp_path / "out", "-f", "-s", str(TEMPLATE), "python_versions=3.12", "init_git=no"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        ".env not created: tools/envlock here is not the template's (kept by -s); "
+        "make it with `install -m 600 .env.example .env`"
+    ) in result.stdout.splitlines()
+    assert (folder / "tools" / "envlock" / "__init__.py").read_bytes() == b"# the user's own\n"
+    assert not (folder / ".env").exists()

@@ -183,8 +183,15 @@ def new_repository(project: Path, files: list[str], context: dict) -> str:
     init = ["init", "--quiet"]
     if not git(project, "config", "--get", "init.defaultBranch").stdout.strip():
         init.append("--initial-branch=main")
-    if git(project, *init).returncode != 0:
-        return "git init failed: the project has no repository yet; run `git init` yourself"
+    initialised = git(project, *init)
+    if initialised.returncode != 0:
+        # Its reason (a stray .git file, a folder it may not write): running git init
+        # again would only fail the same way.
+        reason = (initialised.stderr.strip().splitlines() or ["no output"])[-1]
+        return (
+            f"git init failed ({reason}): the project has no repository yet; once that "
+            "is fixed, `git init`, then commit the files"
+        )
     names = to_commit(project, files)
     if git(project, "add", "--", *names).returncode != 0:
         return "git could not stage the new files: nothing was committed; run `git status`"
@@ -209,7 +216,8 @@ def dotenv_not_ignored(project: Path) -> str | None:
     (``-f -s``), or one above the project, that does not ignore it."""
     if (
         not (project / ".env").exists()
-        or git(project, "check-ignore", "-q", ".env").returncode == 0
+        # check-ignore: 0 ignored, 1 not ignored, 128 no repository (git init failed)
+        or git(project, "check-ignore", "-q", ".env").returncode != 1
     ):
         return None
     return (

@@ -610,3 +610,21 @@ def test_f_s_over_an_own_tools_envlock_keeps_it_and_says_how_to_make_env(tmp_pat
     ) in result.stdout.splitlines()
     assert (folder / "tools" / "envlock" / "__init__.py").read_bytes() == b"# the user's own\n"
     assert not (folder / ".env").exists()
+
+
+def test_a_failed_git_init_says_why_in_one_line(tmp_path: Path):
+    """A stray .git file (a moved worktree) makes git init fail: the line says git's
+    reason, and nothing about .gitignore (there is no repository to ask)."""
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    (folder / ".git").write_text("not a gitdir\n")
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if "git" in line]
+    assert len(said) == 1, said
+    assert said[0].startswith("git init failed (fatal: "), said[0]
+    assert said[0].endswith(
+        "): the project has no repository yet; once that is fixed, `git init`, then commit "
+        "the files"
+    )
+    assert (folder / ".git").read_text() == "not a gitdir\n"

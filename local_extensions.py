@@ -213,6 +213,17 @@ def check_before_writing(environment: Any, given: dict[str, Any]) -> str:
         output = given.get("_output_dir")
     if output is not None:
         project = Path(output) / str(given["project_slug"])
+        if os.path.lexists(project) and not project.is_dir():
+            # cookiecutter would end in a traceback (Not a directory, or cannot create it)
+            what = (
+                f"a link to {os.readlink(project)}, which is not a folder"
+                if project.is_symlink()
+                else "a file, not a folder"
+            )
+            refuse(
+                f"{project} is {what}: bake into another folder (-o), or move it away, "
+                "then bake again"
+            )
         if project.exists() and not cookiecutter_local(
             "render_and_create_dir", "overwrite_if_exists"
         ):

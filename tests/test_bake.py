@@ -628,3 +628,31 @@ def test_a_failed_git_init_says_why_in_one_line(tmp_path: Path):
         "the files"
     )
     assert (folder / ".git").read_text() == "not a gitdir\n"
+
+
+@pytest.mark.parametrize("force", [True, False])
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_an_output_path_that_is_no_folder_is_one_line_and_untouched(
+    tmp_path: Path, kind: str, force: bool
+):
+    project = tmp_path / "out" / "my-project"
+    project.parent.mkdir()
+    if kind == "file":
+        project.write_bytes(b"the user's\n")
+        said = "a file, not a folder"
+    else:
+        project.symlink_to("nowhere")
+        said = "a link to nowhere, which is not a folder"
+    args = ["-f"] if force else []
+    result = cookiecutter_cli(tmp_path / "out", *args, str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        f"ERROR: {project} is {said}: bake into another folder (-o), or move it away, "
+        "then bake again"
+    )
+    assert os.listdir(tmp_path / "out") == ["my-project"]
+    assert not (tmp_path / "nowhere").exists() and not (project.parent / "nowhere").exists()
+    if kind == "file":
+        assert project.read_bytes() == b"the user's\n"

@@ -48,9 +48,14 @@ CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 # the commit alike. The marks U+200E and U+200F, which right-to-left names may need, stay.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Names the project itself uses at its top level, the library behind its noxfile, and
-# the stdlib's test package (which sys.stdlib_module_names leaves out).
+# the stdlib's test package (which sys.stdlib_module_names leaves out); the modules of
+# its tests/ folder, which pytest imports by their bare names (a package test_config
+# would be shadowed by tests/test_config.py, which imports it); and the modules Python's
+# site imports at every start of the environment's interpreter, when they exist.
 PROJECT_NAMES = frozenset(
     {"test", "tests", "src", "data", "notebooks", "tools", "noxfile", "envlock", "run_in_venv"}
+    | {"conftest", "test_config", "test_tiny_model"}
+    | {"sitecustomize", "usercustomize"}
 )
 # Device names Windows reserves in every folder (the project is made for Windows too).
 WINDOWS_RESERVED = frozenset(

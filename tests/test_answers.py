@@ -87,6 +87,8 @@ BAD_ANSWERS = [
     ("package_name", "certifi"),
     ("package_name", "dotenv"),
     ("package_name", "envlock"),
+    ("package_name", "test_config"),
+    ("package_name", "sitecustomize"),
     ("package_name", "b" * 65),
     ("package_name", "my-package"),
     ("package_name", "2fast"),
@@ -203,6 +205,17 @@ def test_a_mistyped_choice_is_offered_what_it_most_likely_meant(key, typed, mean
         answers.check(answers_with(**{key: typed}), DATA)
     assert caught.value.example == meant
     assert str(caught.value).endswith(f"for example {key}={meant!r}")
+
+
+def test_the_modules_of_the_projects_tests_are_refused_as_package_names():
+    """pytest imports tests/test_config.py as test_config: a package of that name would be
+    shadowed by the test that imports it."""
+    tests = TEMPLATE / answers.PROJECT_FOLDER / "tests"
+    stems = {path.stem for path in tests.glob("*.py")}
+    assert stems >= {"conftest", "test_config"}
+    for stem in stems:
+        with pytest.raises(answers.BadAnswer, match="the project or Python already uses"):
+            answers.check_package_name(stem, DATA)
 
 
 def test_default_answers_pass():

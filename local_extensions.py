@@ -213,6 +213,17 @@ def check_before_writing(environment: Any, given: dict[str, Any]) -> str:
         output = given.get("_output_dir")
     if output is not None:
         project = Path(output) / str(given["project_slug"])
+        if os.path.lexists(project) and not project.is_dir():
+            # cookiecutter would end in a traceback (Not a directory, or cannot create it)
+            what = (
+                f"a link to {os.readlink(project)}, which is not a folder"
+                if project.is_symlink()
+                else "a file, not a folder"
+            )
+            refuse(
+                f"{project} is {what}: bake into another folder (-o), or move it away, "
+                "then bake again"
+            )
         if project.exists() and not cookiecutter_local(
             "render_and_create_dir", "overwrite_if_exists"
         ):
@@ -270,7 +281,9 @@ def pre_gen_state(environment: Any, given: dict[str, Any]) -> dict[str, Any]:
     fd, name = tempfile.mkstemp(prefix="cookiecutter-bake-", suffix=".json")
     os.close(fd)
     NOTES.append(Path(name))
-    return {"hooks": str(HOOKS), "note": name, "plan": plan}
+    # -s (skip_if_file_exists), which cookiecutter applies only to the files it renders.
+    skip = bool(cookiecutter_local("generate_files", "skip_if_file_exists"))
+    return {"hooks": str(HOOKS), "note": name, "plan": plan, "skip": skip}
 
 
 @pass_environment

@@ -43,10 +43,19 @@ JINJA_MARKERS = ("{" + "{", "{" + "%", "{" + "#")
 # Unicode categories of control characters and line or paragraph separators: none of
 # them belongs in a one-line answer (a newline in description breaks pyproject.toml).
 CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+# Bidirectional embeddings, overrides and isolates: they make text show in another order
+# than it is stored ("Trojan Source", CVE-2021-42574), in the README, pyproject.toml and
+# the commit alike. The marks U+200E and U+200F, which right-to-left names may need, stay.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Names the project itself uses at its top level, the library behind its noxfile, and
-# the stdlib's test package (which sys.stdlib_module_names leaves out).
+# the stdlib's test package (which sys.stdlib_module_names leaves out); the modules of
+# its tests/ folder, which pytest imports by their bare names (a package test_config
+# would be shadowed by tests/test_config.py, which imports it); and the modules Python's
+# site imports at every start of the environment's interpreter, when they exist.
 PROJECT_NAMES = frozenset(
     {"test", "tests", "src", "data", "notebooks", "tools", "noxfile", "envlock", "run_in_venv"}
+    | {"conftest", "test_config", "test_tiny_model"}
+    | {"sitecustomize", "usercustomize"}
 )
 # Device names Windows reserves in every folder (the project is made for Windows too).
 WINDOWS_RESERVED = frozenset(
@@ -234,6 +243,14 @@ def check_text(key: str, value: str, data: TemplateData) -> None:
                 key,
                 value,
                 f"it holds the control character {char!r}: answers are one line of text",
+                example_for(key, data),
+            )
+        if char in BIDI_CONTROLS:
+            raise BadAnswer(
+                key,
+                value,
+                f"it holds {char!r}, a bidirectional control that shows the text in another "
+                "order than it is written",
                 example_for(key, data),
             )
     for marker in JINJA_MARKERS:

@@ -24,7 +24,7 @@ def fingerprint(path: Path) -> list[int] | None:
     """What changes when a file is written (no hashing: the folder may hold big data)."""
     try:
         info = path.lstat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there, or a file on the way
         return None
     return [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
@@ -35,12 +35,14 @@ def unchosen_folders(plan: dict[str, list[str]]) -> list[str]:
     return sorted(parent.as_posix() for parent in parents - {Path(".")})
 
 
-def take_note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
+def take_note(project: Path, plan: dict[str, list[str]], skip: bool = False) -> dict[str, object]:
     """The files the template writes as they are now, the folders of options not chosen
     and the caches that exist, and a copy of each user's file of an option not chosen
-    (``-f`` would overwrite it)."""
+    (``-f`` would overwrite it); with ``-s``, a copy of every file the template writes
+    that exists (cookiecutter copies its files not rendered, ``_copy_without_render``,
+    over existing ones even with ``-s``)."""
     saved = {}
-    for name in plan["unchosen"]:
+    for name in sorted(set(plan["unchosen"]) | set(plan["files"] if skip else [])):
         path = project / name
         if path.is_file() and not path.is_symlink():
             saved[name] = {
@@ -52,6 +54,7 @@ def take_note(project: Path, plan: dict[str, list[str]]) -> dict[str, object]:
         "folders": [name for name in unchosen_folders(plan) if (project / name).is_dir()],
         "caches": [name for name in plan["caches"] if os.path.lexists(project / name)],
         "saved": saved,
+        "skip": skip,
     }
 
 
@@ -101,11 +104,68 @@ def links_in_the_way(project: Path, files: list[str]) -> list[str]:
     return sorted(found)
 
 
+def hard_links_in_the_way(project: Path, files: list[str]) -> list[str]:
+    """The files the template writes that exist as one of several hard links: cookiecutter
+    writes into the file in place, so its other names, anywhere, would change too."""
+    found = []
+    for name in files:
+        try:
+            info = (project / name).lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+            found.append(name)
+    return found
+
+
+def kinds_in_the_way(project: Path, files: list[str]) -> list[tuple[str, str]]:
+    """(path, what the template needs there) where the folder holds the other kind: a
+    folder where the template writes a file, or a file where it needs a folder."""
+    found: dict[str, str] = {}
+    for name in files:
+        parts = Path(name).parts
+        for depth in range(1, len(parts)):
+            relative = Path(*parts[:depth])
+            path = project / relative
+            if path.is_symlink():
+                break
+            if os.path.lexists(path) and not path.is_dir():
+                found.setdefault(relative.as_posix(), f"the folder {relative.as_posix()}/ ({name})")
+                break
+        else:
+            path = project / name
+            if path.is_dir() and not path.is_symlink():
+                found.setdefault(name, f"the file {name}")
+    return sorted(found.items())
+
+
 def links_refusal(project: Path, files: list[str]) -> str | None:
-    """One line when the bake would write through a link; None when it would not."""
+    """One line when the bake would write through a link, or cannot write a file (a
+    folder or a file in its way: cookiecutter would stop with a traceback); None when
+    nothing is in the way."""
+    blocked = kinds_in_the_way(project, files)
+    if blocked:
+        name, needed = blocked[0]
+        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
+        kind = "a folder" if (project / name).is_dir() else "a file"
+        return (
+            f"{project.name}/{name}{more} is {kind} where the template writes {needed}: "
+            f"move it out of {project.name}, then bake again"
+        )
     links = links_in_the_way(project, files)
     if not links:
-        return None
+        hard = hard_links_in_the_way(project, files)
+        if not hard:
+            return None
+        name = hard[0]
+        more = f" (and {len(hard) - 1} more)" if len(hard) > 1 else ""
+        count = (project / name).lstat().st_nlink
+        return (
+            f"{project.name}/{name}{more} is one of {count} hard links to the same file: the "
+            "bake would change it under its other names too; make it a file of its own "
+            f"(`cp -p {name} {name}.copy && mv {name}.copy {name}` in {project.name}), "
+            "then bake again"
+        )
     shown = f"{project.name}/{links[0]}"
     more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
     return (

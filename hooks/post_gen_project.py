@@ -33,6 +33,23 @@ import existing_folder
 COMMIT_MESSAGE = "Initial project setup"
 
 
+def keep_skipped(project: Path, state: dict, written: list[str]) -> list[str]:
+    """With -s, put back the user's files cookiecutter copied over anyway (those of
+    ``_copy_without_render``); the files this bake really wrote."""
+    if not state.get("skip"):
+        return written
+    kept = []
+    for name in written:
+        saved = state["saved"].get(name)
+        if saved is None or state["files"].get(name) is None:
+            kept.append(name)
+            continue
+        path = project / name
+        path.write_bytes(base64.b64decode(saved["content"]))
+        path.chmod(saved["mode"])
+    return kept
+
+
 def settle_unchosen(project: Path, state: dict, written: list[str], unchosen: list[str]) -> None:
     for name in unchosen:
         path = project / name
@@ -73,9 +90,14 @@ def create_dotenv(project: Path) -> str:
     """``.env`` through the project's own code, the one place that makes it (mode 0600)."""
     sys.path.insert(0, str(project / "tools"))
     try:
-        from envlock import EnvlockError
-        from envlock.dotenv_file import ensure_dotenv
-
+        try:
+            from envlock import EnvlockError
+            from envlock.dotenv_file import ensure_dotenv
+        except ImportError:  # the user's own tools/envlock, kept by -s
+            return (
+                ".env not created: tools/envlock here is not the template's (kept by -s); "
+                "make it with `install -m 600 .env.example .env`"
+            )
         try:
             return ensure_dotenv(project)
         except EnvlockError as error:
@@ -102,6 +124,15 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     top = git(project, "rev-parse", "--show-toplevel").stdout.strip()
     names = to_commit(project, files)
     add = shlex.join(["git", "add", "--", *names])
+    # What the user had staged before, anywhere in the repository (paths from its top):
+    # `git commit` would take it along.
+    staged = git(project, "diff", "--cached", "--name-only").stdout.split()
+    first = (
+        f"first commit or unstage what you had staged ({', '.join(staged)}), as "
+        "`git commit` would take it along; then "
+        if staged
+        else ""
+    )
     # Files git tracks that this bake overwrote (-f): the command below would commit the
     # template's version over the user's, so they are named first.
     replaced = git(project, "diff", "--name-only", "--relative", "--", *files).stdout.split()
@@ -114,8 +145,27 @@ def in_existing_repository(project: Path, files: list[str]) -> str:
     )
     return (
         f"{project.name} is inside the git repository {top}: nothing was staged or "
-        f"committed{warning}; to commit what the template wrote: "
+        f"committed{warning}; to commit what the template wrote: {first}"
         f"cd {shlex.quote(project.name)} && {add} && git commit -m {shlex.quote(COMMIT_MESSAGE)}"
+    )
+
+
+def overwritten_untracked(project: Path, note: dict, written: list[str]) -> str | None:
+    """One line naming the files the user had that -f overwrote and git has no copy of
+    (a tracked one is named with the git line, which says how to get it back)."""
+    had = [name for name in written if note["files"].get(name) is not None]
+    if not had:
+        return None
+    if shutil.which("git") is not None:
+        listed = git(project, "ls-files", "-z", "--", *had)
+        tracked = set(listed.stdout.split("\0")) if listed.returncode == 0 else set()
+        had = [name for name in had if name not in tracked]
+    if not had:
+        return None
+    return (
+        f"-f replaced {len(had)} file(s) you had, which git does not track, with the "
+        f"template's: {', '.join(had)} (their former content is not kept; `-f -s` keeps "
+        "the files that exist)"
     )
 
 
@@ -133,8 +183,15 @@ def new_repository(project: Path, files: list[str], context: dict) -> str:
     init = ["init", "--quiet"]
     if not git(project, "config", "--get", "init.defaultBranch").stdout.strip():
         init.append("--initial-branch=main")
-    if git(project, *init).returncode != 0:
-        return "git init failed: the project has no repository yet; run `git init` yourself"
+    initialised = git(project, *init)
+    if initialised.returncode != 0:
+        # Its reason (a stray .git file, a folder it may not write): running git init
+        # again would only fail the same way.
+        reason = (initialised.stderr.strip().splitlines() or ["no output"])[-1]
+        return (
+            f"git init failed ({reason}): the project has no repository yet; once that "
+            "is fixed, `git init`, then commit the files"
+        )
     names = to_commit(project, files)
     if git(project, "add", "--", *names).returncode != 0:
         return "git could not stage the new files: nothing was committed; run `git status`"
@@ -154,12 +211,30 @@ def new_repository(project: Path, files: list[str], context: dict) -> str:
     return f"git repository created with a first commit of {len(names)} files: {COMMIT_MESSAGE!r}"
 
 
-def set_up_git(project: Path, files: list[str], context: dict) -> str:
+def dotenv_not_ignored(project: Path) -> str | None:
+    """One line when git would offer ``.env`` to ``git add``: a .gitignore the bake kept
+    (``-f -s``), or one above the project, that does not ignore it."""
+    if (
+        not (project / ".env").exists()
+        # check-ignore: 0 ignored, 1 not ignored, 128 no repository (git init failed)
+        or git(project, "check-ignore", "-q", ".env").returncode != 1
+    ):
+        return None
+    return (
+        "git does not ignore .env here (the .gitignore that applies lacks it): add a line "
+        "`.env` to .gitignore before any `git add`, so that your secrets are never committed"
+    )
+
+
+def set_up_git(project: Path, files: list[str], context: dict) -> list[str]:
     if shutil.which("git") is None:
-        return "git not found: the project has no repository yet; install git, then `git init`"
+        return ["git not found: the project has no repository yet; install git, then `git init`"]
     if git(project, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true":
-        return in_existing_repository(project, files)
-    return new_repository(project, files, context)
+        said = in_existing_repository(project, files)
+    else:
+        said = new_repository(project, files, context)
+    warning = dotenv_not_ignored(project)
+    return [said] + ([warning] if warning else [])
 
 
 def main(state: dict, context: dict) -> int:
@@ -172,15 +247,21 @@ def main(state: dict, context: dict) -> int:
             "were left in place and nothing was committed; check `git status`"
         )
         return 0
-    written = existing_folder.written_by_this_bake(project, note["files"])
+    written = keep_skipped(
+        project, note, existing_folder.written_by_this_bake(project, note["files"])
+    )
     settle_unchosen(project, note, written, plan["unchosen"])
+    lost = overwritten_untracked(project, note, [f for f in written if f not in plan["unchosen"]])
+    if lost:
+        print(lost)
     remove_empty_folders(project, plan, note["folders"])
     remove_caches(project, plan["caches"], note["caches"])
     print(create_dotenv(project))
     if context["init_git"] == "yes":
         # The files of options not chosen are gone, or the user's own again.
         kept = [f for f in written if f not in plan["unchosen"]]
-        print(set_up_git(project, kept, context))
+        for line in set_up_git(project, kept, context):
+            print(line)
     print(f"Next: cd {shlex.quote(project.name)} && nox -s setup")
     return 0
 

@@ -30,7 +30,8 @@ def main(state: dict) -> int:
         print(f"ERROR: {problem}", file=sys.stderr)
         return 1
     existing_folder.write_note(
-        Path(state["note"]), existing_folder.take_note(project, state["plan"])
+        Path(state["note"]),
+        existing_folder.take_note(project, state["plan"], skip=state.get("skip", False)),
     )
     return 0
 

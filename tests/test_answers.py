@@ -87,6 +87,8 @@ BAD_ANSWERS = [
     ("package_name", "certifi"),
     ("package_name", "dotenv"),
     ("package_name", "envlock"),
+    ("package_name", "test_config"),
+    ("package_name", "sitecustomize"),
     ("package_name", "b" * 65),
     ("package_name", "my-package"),
     ("package_name", "2fast"),
@@ -103,6 +105,8 @@ BAD_ANSWERS = [
     ("description", "first line\nsecond line"),
     ("description", "nul\x00byte"),
     ("description", "line\u2028separator"),
+    ("project_name", "\u202eevil \u2066name\u2069"),
+    ("author_name", "Al\u2067ice"),
     ("python_version", "3.9"),
     ("python_version", "3.x"),
     ("python_version", "python3"),
@@ -171,6 +175,7 @@ def test_check_names_the_key_and_an_example(key: str, value: str):
     assert message.startswith(f"{key}={value!r} is not valid")
     assert "for example" in message
     assert "\n" not in message and "\x00" not in message and "\u2028" not in message
+    assert not set(message) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     example = answers_with(**{**extra_for(key, value), key: caught.value.example})
     answers.check(example, DATA)  # the example it offers is a good answer
 
@@ -200,6 +205,17 @@ def test_a_mistyped_choice_is_offered_what_it_most_likely_meant(key, typed, mean
         answers.check(answers_with(**{key: typed}), DATA)
     assert caught.value.example == meant
     assert str(caught.value).endswith(f"for example {key}={meant!r}")
+
+
+def test_the_modules_of_the_projects_tests_are_refused_as_package_names():
+    """pytest imports tests/test_config.py as test_config: a package of that name would be
+    shadowed by the test that imports it."""
+    tests = TEMPLATE / answers.PROJECT_FOLDER / "tests"
+    stems = {path.stem for path in tests.glob("*.py")}
+    assert stems >= {"conftest", "test_config"}
+    for stem in stems:
+        with pytest.raises(answers.BadAnswer, match="the project or Python already uses"):
+            answers.check_package_name(stem, DATA)
 
 
 def test_default_answers_pass():

@@ -76,6 +76,28 @@ def test_env_is_created_private_and_never_committed(baked: Path):
     assert git(baked, "check-ignore", ".env").strip() == ".env"
 
 
+def test_settings_never_show_the_token(baked: Path, tmp_path: Path):
+    """A failing assertion or a log line shows the Settings' repr: never the secret."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("API_TOKEN=tok-never-shown-8f3a\n")
+    script = (
+        "import sys; from pathlib import Path; from my_project.config import load_settings; "
+        "s = load_settings(Path(sys.argv[1])); assert s.api_token == 'tok-never-shown-8f3a'; "
+        "print(repr(s), s)"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "API_TOKEN"}
+    environ["PYTHONPATH"] = str(baked / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(env_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    )
+    assert "Settings(" in result.stdout
+    assert "tok-never-shown-8f3a" not in result.stdout + result.stderr
+
+
 def test_no_jinja_is_left_and_config_files_parse(baked: Path):
     for path in baked.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
@@ -320,7 +342,7 @@ def cookiecutter_cli(output: Path, *args: str) -> subprocess.CompletedProcess:
 def assert_only_told_what_to_commit(result, folder: Path, before: dict[str, str]) -> str:
     assert result.returncode == 0, result.stderr
     assert repository_state(folder) == before  # no commit, nothing staged
-    (line,) = [line for line in result.stdout.splitlines() if "git" in line]
+    (line,) = [line for line in result.stdout.splitlines() if "git repository" in line]
     assert "nothing was staged or committed" in line
     return line.split("to commit what the template wrote: ", 1)[1]
 
@@ -351,6 +373,10 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     tmp_path: Path, template_files: set[str]
 ):
     folder = user_repository(tmp_path / "out" / "my-project")
+    # Files cookiecutter copies without rendering, which its -s does not spare.
+    (folder / "noxfile.py").write_bytes(b"# the user's own sessions\n")
+    (folder / "tools" / "envlock").mkdir(parents=True)
+    (folder / "tools" / "envlock" / "names.json").write_bytes(b"{}\n")
     before, state = files_of(folder), repository_state(folder)
     result = cookiecutter_cli(tmp_path / "out", "-f", "-s", str(TEMPLATE), "python_versions=3.12")
     command = assert_only_told_what_to_commit(result, folder, state)
@@ -358,7 +384,13 @@ def test_f_s_into_a_repository_changes_no_file_of_the_user(
     after = files_of(folder)
     assert {name: after[name] for name in before} == before
     assert set(after) == set(before) | template_files | {".env"}
-    assert "README.md" not in command.split() and "environment.yml" not in command.split()
+    for name in ("README.md", "environment.yml", "noxfile.py", "tools/envlock/names.json"):
+        assert name not in command.split(), name
+    # The user's .gitignore, kept by -s, does not ignore .env: one `git add .` away.
+    assert (
+        "git does not ignore .env here (the .gitignore that applies lacks it): add a line "
+        "`.env` to .gitignore before any `git add`, so that your secrets are never committed"
+    ) in result.stdout.splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -459,6 +491,61 @@ def test_f_refuses_to_write_through_a_link_the_bake_did_not_make(
 
 
 @pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
+def test_f_refuses_to_write_into_a_hard_link(tmp_path: Path, tool: str, request):
+    """cookiecutter writes a file in place: a README.md that is a hard link of a file
+    outside the project would be overwritten under both names."""
+    outside = tmp_path / "notes.md"
+    outside.write_bytes(b"the user's notes, elsewhere\n")
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    os.link(outside, folder / "README.md")
+    if tool == "cruft":
+        result = cruft_create_f(request.getfixturevalue("template_clone"), tmp_path / "out")
+    else:
+        result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        "ERROR: my-project/README.md is one of 2 hard links to the same file: the bake would "
+        "change it under its other names too; make it a file of its own (`cp -p README.md "
+        "README.md.copy && mv README.md.copy README.md` in my-project), then bake again"
+    )
+    assert outside.read_bytes() == b"the user's notes, elsewhere\n"
+    assert os.listdir(folder) == ["README.md"]
+
+
+@pytest.mark.parametrize(
+    ("folder_at", "file_at", "said"),
+    [
+        ("README.md", None, "README.md is a folder where the template writes the file README.md"),
+        (None, "src", "src is a file where the template writes the folder src/ (src/my_project/"),
+        (None, "docs", "docs is a file where the template writes the folder docs/ (docs/index.md)"),
+    ],
+)
+def test_f_refuses_a_folder_or_file_in_the_way_in_one_line(
+    tmp_path: Path, folder_at: str | None, file_at: str | None, said: str
+):
+    """Without the check, the pre-generation hook or cookiecutter ends in a traceback."""
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    if folder_at:
+        (folder / folder_at).mkdir()
+        (folder / folder_at / "mine.txt").write_bytes(b"the user's\n")
+    if file_at:
+        (folder / file_at).write_bytes(b"the user's\n")
+    before = files_of(folder)
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"ERROR: my-project/{said}"), line
+    assert line.endswith("move it out of my-project, then bake again")
+    assert files_of(folder) == before
+    assert sorted(os.listdir(folder)) == [folder_at or file_at]
+
+
+@pytest.mark.parametrize("tool", ["cookiecutter", "cruft"])
 def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
     tmp_path: Path, tool: str, request
 ):
@@ -479,3 +566,93 @@ def test_a_folder_that_exists_without_f_is_one_line_and_untouched(
     )
     assert result.stdout == ""
     assert files_of(folder) == before and repository_state(folder) == state
+
+
+def test_f_names_the_untracked_files_it_replaced_and_what_the_user_had_staged(tmp_path: Path):
+    """The only copy of an untracked file -f overwrites is gone: the bake names it; and
+    the `git commit` it proposes would take along what the user had staged, in the
+    whole repository (here the project is a folder of a bigger one)."""
+    top = user_repository(tmp_path / "out")
+    folder = top / "my-project"
+    folder.mkdir()
+    (folder / "noxfile.py").write_bytes(b"# the user's own sessions, never committed\n")
+    (top / "staged.txt").write_bytes(b"work in progress\n")
+    git(top, "add", "staged.txt")
+    state = repository_state(top)
+    result = cookiecutter_cli(top, "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 0, result.stderr
+    assert repository_state(top) == state
+    lines = result.stdout.splitlines()
+    assert (
+        "-f replaced 1 file(s) you had, which git does not track, with the template's: "
+        "noxfile.py (their former content is not kept; `-f -s` keeps the files that exist)"
+    ) in lines
+    (line,) = [line for line in lines if "nothing was staged or committed" in line]
+    assert (
+        "to commit what the template wrote: first commit or unstage what you had staged "
+        "(staged.txt), as `git commit` would take it along; then cd my-project && git add"
+    ) in line
+
+
+def test_f_s_over_an_own_tools_envlock_keeps_it_and_says_how_to_make_env(tmp_path: Path):
+    """-s keeps the user's tools/envlock, which the hook cannot make .env with."""
+    folder = tmp_path / "out" / "my-project"
+    (folder / "tools" / "envlock").mkdir(parents=True)
+    (folder / "tools" / "envlock" / "__init__.py").write_bytes(b"# the user's own\n")
+    result = cookiecutter_cli(
+        tmp_path / "out", "-f", "-s", str(TEMPLATE), "python_versions=3.12", "init_git=no"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        ".env not created: tools/envlock here is not the template's (kept by -s); "
+        "make it with `install -m 600 .env.example .env`"
+    ) in result.stdout.splitlines()
+    assert (folder / "tools" / "envlock" / "__init__.py").read_bytes() == b"# the user's own\n"
+    assert not (folder / ".env").exists()
+
+
+def test_a_failed_git_init_says_why_in_one_line(tmp_path: Path):
+    """A stray .git file (a moved worktree) makes git init fail: the line says git's
+    reason, and nothing about .gitignore (there is no repository to ask)."""
+    folder = tmp_path / "out" / "my-project"
+    folder.mkdir(parents=True)
+    (folder / ".git").write_text("not a gitdir\n")
+    result = cookiecutter_cli(tmp_path / "out", "-f", str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if "git" in line]
+    assert len(said) == 1, said
+    assert said[0].startswith("git init failed (fatal: "), said[0]
+    assert said[0].endswith(
+        "): the project has no repository yet; once that is fixed, `git init`, then commit "
+        "the files"
+    )
+    assert (folder / ".git").read_text() == "not a gitdir\n"
+
+
+@pytest.mark.parametrize("force", [True, False])
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_an_output_path_that_is_no_folder_is_one_line_and_untouched(
+    tmp_path: Path, kind: str, force: bool
+):
+    project = tmp_path / "out" / "my-project"
+    project.parent.mkdir()
+    if kind == "file":
+        project.write_bytes(b"the user's\n")
+        said = "a file, not a folder"
+    else:
+        project.symlink_to("nowhere")
+        said = "a link to nowhere, which is not a folder"
+    args = ["-f"] if force else []
+    result = cookiecutter_cli(tmp_path / "out", *args, str(TEMPLATE), "python_versions=3.12")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        f"ERROR: {project} is {said}: bake into another folder (-o), or move it away, "
+        "then bake again"
+    )
+    assert os.listdir(tmp_path / "out") == ["my-project"]
+    assert not (tmp_path / "nowhere").exists() and not (project.parent / "nowhere").exists()
+    if kind == "file":
+        assert project.read_bytes() == b"the user's\n"

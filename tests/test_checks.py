@@ -56,7 +56,13 @@ def python_of_venv(project: Path, code: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "value", [*sorted(REAL_LOOKING.values()), PEM, "-----BEGIN RSA PRIVATE KEY-----\nMIIE"]
+    "value",
+    [
+        *sorted(REAL_LOOKING.values()),
+        PEM,
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # base64 has / in it
+    ],
 )
 def test_real_looking_values_are_flagged(value: str):
     assert secret_checks.looks_secret(value)
@@ -73,6 +79,9 @@ def test_real_looking_values_are_flagged(value: str):
         "your-key-here",
         "postgresql://user:password@localhost:5432/db",
         "eyJ-not-a-token",
+        # Paths and snake_case names: short words between separators, not random.
+        "/mnt/shared/datasets/project_2024_v2",
+        "my_project_data_dir_2024_final_v2",
     ],
 )
 def test_placeholders_pass(value: str):

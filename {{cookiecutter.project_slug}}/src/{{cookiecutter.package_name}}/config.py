@@ -19,7 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class Settings:
     data_dir: Path
     log_level: str
-    api_token: str | None
+    # A secret: kept out of the repr that failing assertions and log lines show.
+    api_token: str | None = dataclasses.field(repr=False)
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

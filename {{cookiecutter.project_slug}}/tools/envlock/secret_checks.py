@@ -47,6 +47,10 @@ PEM_BEGIN = SECRET_PATTERNS["a private key block"]
 PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 ENTROPY_MIN_LENGTH = 24
 ENTROPY_BITS = 4.0
+# A random string has a long stretch without separators; a path or a snake_case name
+# (/mnt/data/raw_2024_v2) is short words and numbers between / _ - and . characters.
+RANDOM_RUN_MIN_LENGTH = 12
+SEPARATORS = re.compile(r"[/_.-]+")
 KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NO_PARSER = (
     ".env.example and .env were not checked: python-dotenv reads them, and neither this "
@@ -86,10 +90,12 @@ def looks_secret(value: str) -> str | None:
             return kind
     token = re.fullmatch(r"[A-Za-z0-9+/=_-]+", value)  # one word: not a URL or a sentence
     classes = sum(bool(re.search(p, value)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+    longest_run = max((len(run) for run in SEPARATORS.split(value)), default=0)
     if (
         token
         and len(value) >= ENTROPY_MIN_LENGTH
         and classes >= 2
+        and longest_run >= RANDOM_RUN_MIN_LENGTH
         and entropy(value) >= ENTROPY_BITS
     ):
         return "a long random-looking string"

@@ -88,8 +88,17 @@ def demo(session: nox.Session) -> None:
     install_locked(session)
     if DEMO.exists():
         shutil.rmtree(DEMO)
+    # git must not find this repository above the demo: the bake then makes the demo a
+    # repository of its own, as a user's project is, instead of a folder that this
+    # repository's .gitignore hides (which `nox -s lock` refuses to lock from).
     session.run(
-        "cookiecutter", "--no-input", "--output-dir", str(DEMO), str(ROOT), *session.posargs
+        "cookiecutter",
+        "--no-input",
+        "--output-dir",
+        str(DEMO),
+        str(ROOT),
+        *session.posargs,
+        env={"GIT_CEILING_DIRECTORIES": str(DEMO)},
     )
     (project,) = DEMO.iterdir()
     with session.chdir(project):

@@ -133,4 +133,13 @@ def test_the_readme_start_works_as_written_through_a_pyenv_shim(tmp_path: Path):
     assert (project / "requirements-dev.txt").is_file() and (project / "LICENSE").is_file()
     demo = start / "python-template" / "demo" / "my-project"
     assert (demo / ".venv" / "bin" / "python").is_file()
+    # The demo is a repository of its own, not a folder the template's .gitignore hides.
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=demo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert Path(top.stdout.strip()) == demo, top.stdout + top.stderr
     assert "passed" in result.stdout and "Session tests was successful" in result.stdout

@@ -152,6 +152,26 @@ def test_locks_to_commit_follow_git(tmp_path: Path):
     assert all(c.ok for c in lock_commit.doctor_checks(tmp_path))  # a warning never fails
 
 
+def test_locks_to_commit_name_the_changed_inputs_they_were_compiled_from(tmp_path: Path):
+    """Committing only the locks leaves them out of date in every clone: their header
+    digests the .in files, so a changed .in file goes into the same `git add`."""
+    git(tmp_path, "init", "-q")
+    for name, text in (("requirements.in", "x\n"), ("requirements-dev.in", "-r requirements.in\n")):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "requirements.txt").write_text("x==1\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x")
+    assert lock_commit.commit_line(tmp_path) is None
+    (tmp_path / "requirements.in").write_text("x\ny\n")  # an input changed, no lock yet
+    assert lock_commit.commit_line(tmp_path) is None
+    (tmp_path / "requirements.txt").write_text("x==1\ny==2\n")  # then `nox -s lock`
+    line = lock_commit.commit_line(tmp_path)
+    assert "`git add requirements.in requirements.txt`" in line, line
+    assert "commit it and requirements.in, which it is compiled from (" in line, line
+    ((_, result, detail),) = rows(tmp_path)
+    assert result == "warning" and detail == line
+
+
 def test_locks_to_commit_in_a_folder_of_a_larger_repository(tmp_path: Path):
     """git status names paths from the repository's top, not from the project."""
     git(tmp_path, "init", "-q")

@@ -17,17 +17,24 @@ from envlock.checks import Check
 __all__ = ["Advice", "commit_line", "doctor_checks", "uncommitted"]
 
 PATTERNS = ("requirements*.txt", "conda-lock.yml")
+# The files the locks are compiled from: a lock records their digest, so a lock committed
+# without them is "out of date" in every clone and on CI.
+INPUT_PATTERNS = ("requirements*.in", "environment.yml")
 CHECK = "locks committed"
 
 
+def matching(root: Path, patterns: tuple[str, ...]) -> list[str]:
+    return sorted({p.name for pattern in patterns for p in root.glob(pattern) if p.is_file()})
+
+
 def lock_files(root: Path) -> list[str]:
-    return sorted({p.name for pattern in PATTERNS for p in root.glob(pattern) if p.is_file()})
+    return matching(root, PATTERNS)
 
 
-def uncommitted(root: Path) -> list[str] | None:
-    """The lock files that are new or changed since the last commit; None without git (or
-    outside a repository)."""
-    names = lock_files(root)
+def uncommitted(root: Path, patterns: tuple[str, ...] = PATTERNS) -> list[str] | None:
+    """The lock files (or other files of ``patterns``) that are new or changed since the
+    last commit; None without git (or outside a repository)."""
+    names = matching(root, patterns)
     if shutil.which("git") is None:
         return None
     # The project may be a folder of a larger repository: git status names paths from
@@ -59,20 +66,24 @@ def uncommitted(root: Path) -> list[str] | None:
     return [name for name in names if name in changed]
 
 
-def describe(names: list[str]) -> str:
-    listed = " ".join(names)
-    verb = "is" if len(names) == 1 else "are"
+def describe(names: list[str], inputs: list[str] | None = None) -> str:
+    """The line for the locks ``names``; ``inputs`` (changed files they are compiled from)
+    join the `git add`, as the locks would be out of date without them."""
+    inputs = inputs or []
+    listed = " ".join([*inputs, *names])
+    one = len(names) == 1
+    also = f" and {', '.join(inputs)}, which {'it is' if one else 'they are'} compiled from"
     return (
-        f"{', '.join(names)} {verb} new or changed and not committed: commit "
-        f"{'it' if len(names) == 1 else 'them'} (`git add {listed}`, then `git commit`), "
-        "since CI's rebuild job and every clone install from the committed locks"
+        f"{', '.join(names)} {'is' if one else 'are'} new or changed and not committed: "
+        f"commit {'it' if one else 'them'}{also if inputs else ''} (`git add {listed}`, then "
+        "`git commit`), since CI's rebuild job and every clone install from the committed locks"
     )
 
 
 def commit_line(root: Path) -> str | None:
     """One line naming the locks to commit, or None when there is nothing to say."""
     names = uncommitted(root)
-    return describe(names) if names else None
+    return describe(names, uncommitted(root, INPUT_PATTERNS)) if names else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,4 +102,5 @@ def doctor_checks(root: Path) -> list[Check]:
     names = uncommitted(root)
     if names is None:
         return []
-    return [Advice(CHECK, detail=describe(names) if names else "")]
+    detail = describe(names, uncommitted(root, INPUT_PATTERNS)) if names else ""
+    return [Advice(CHECK, detail=detail)]

@@ -332,9 +332,12 @@ def check_matrix(answers: Mapping[str, object], data: TemplateData) -> None:
                 + quote_hint(version, data.pythons),
                 example,
             )
+    main = answers.get("python_version")
+    # From here every version is a supported one: the example is the user's own matrix,
+    # each once and with the main one, so the command to bake again keeps their choice.
+    example = ", ".join(v for v in data.pythons if v in matrix or v == main)
     if len(set(matrix)) != len(matrix):
         raise BadAnswer("python_versions", text, "a version is listed twice", example)
-    main = answers.get("python_version")
     if main in data.pythons and main not in matrix:
         raise BadAnswer(
             "python_versions",

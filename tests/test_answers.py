@@ -677,6 +677,22 @@ def test_an_answer_that_is_not_utf8_is_one_line_and_nothing_on_disk(tmp_path: Pa
         assert "a byte that is not UTF-8 text" in line
 
 
+@pytest.mark.parametrize(
+    ("main", "typed", "example"),
+    [
+        ("3.12", "3.11,3.13", "3.11, 3.12, 3.13"),  # the main one added, in order
+        ("3.12", "3.12, 3.11, 3.12", "3.11, 3.12"),  # each once
+        ("3.11", "3.13, 3.13", "3.11, 3.13"),  # both
+    ],
+)
+def test_a_bad_matrix_is_fixed_in_the_example_not_replaced(main: str, typed: str, example: str):
+    """The example keeps the user's matrix: the full list would add Pythons they left out."""
+    with pytest.raises(answers.BadAnswer) as refused:
+        answers.check_matrix({"python_version": main, "python_versions": typed}, DATA)
+    assert refused.value.example == example
+    answers.check_matrix({"python_version": main, "python_versions": example}, DATA)
+
+
 @pytest.mark.parametrize("main", DATA.pythons)
 def test_the_rerun_command_for_a_bad_matrix_bakes_with_any_main_python(tmp_path: Path, main: str):
     """The example matrix comes from the supported Pythons, so it holds every main one."""

@@ -174,6 +174,37 @@ def test_the_commit_hook_strips_notebook_outputs(project: Path, tmp_path: Path):
         notebook.unlink()
 
 
+UNFORMATTED = """
+import nbformat, sys
+nb = nbformat.v4.new_notebook()
+nb.cells.append(nbformat.v4.new_code_cell("import os\\nx=[1,\\n2]"))
+nbformat.write(nb, sys.argv[1])
+"""
+
+
+def test_the_ruff_hooks_check_notebooks_as_nox_s_lint_does(project: Path, tmp_path: Path):
+    """`nox -s lint` (ruff check ., ruff format --check .) reads notebooks: the hooks must
+    too, or a commit that passes them fails lint on CI."""
+    notebook = project / "notebooks" / "unformatted.ipynb"
+    subprocess.run([str(env_python(project)), "-c", UNFORMATTED, str(notebook)], check=True)
+    try:
+        git(project, "add", str(notebook))
+        env = nox_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit"), **OFFLINE)
+        for hook_id, finding in (("ruff-check", "F401"), ("ruff-format", "unformatted.ipynb")):
+            hook = subprocess.run(
+                [sys.executable, "-m", "pre_commit", "run", hook_id, "--files", str(notebook)],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert hook.returncode == 1 and finding in hook.stdout, hook.stdout
+    finally:
+        git(project, "reset", "-q", "--", str(notebook))
+        notebook.unlink()
+
+
 @contextlib.contextmanager
 def running(argv: list[str], cwd: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
     """A process group of this test's own, stopped (SIGTERM, then SIGKILL) at the end."""

@@ -172,6 +172,24 @@ def test_locks_to_commit_name_the_changed_inputs_they_were_compiled_from(tmp_pat
     assert result == "warning" and detail == line
 
 
+def test_locks_to_commit_name_pyproject_when_its_lock_settings_changed(tmp_path: Path):
+    """`nox -s matrix` then `nox -s lock`: the matrix is an input of the locks, so
+    pyproject.toml joins the `git add`; another change in it (a description) does not."""
+    git(tmp_path, "init", "-q")
+    pyproject = tmp_path / "pyproject.toml"
+    settings = '[project]\ndescription = "a"\n[tool.envlock]\npython-matrix = ["3.11", "3.12"]\n'
+    pyproject.write_text(settings)
+    (tmp_path / "requirements.txt").write_text("x==1\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x")
+    (tmp_path / "requirements.txt").write_text("x==2\n")
+    pyproject.write_text(settings.replace('"a"', '"b"'))
+    assert "`git add requirements.txt`" in lock_commit.commit_line(tmp_path)
+    pyproject.write_text(settings.replace('"3.11", ', ""))
+    line = lock_commit.commit_line(tmp_path)
+    assert "`git add pyproject.toml requirements.txt`" in line, line
+
+
 def test_locks_to_commit_in_a_folder_of_a_larger_repository(tmp_path: Path):
     """git status names paths from the repository's top, not from the project."""
     git(tmp_path, "init", "-q")

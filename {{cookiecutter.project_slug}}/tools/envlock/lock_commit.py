@@ -10,9 +10,15 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from envlock.checks import Check
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # declared for Python < 3.11 in the noxfile's script metadata and the dev lock
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = ["Advice", "commit_line", "doctor_checks", "uncommitted"]
 
@@ -80,10 +86,37 @@ def describe(names: list[str], inputs: list[str] | None = None) -> str:
     )
 
 
+def envlock_table(text: str) -> object:
+    try:
+        return tomllib.loads(text).get("tool", {}).get("envlock")
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def changed_inputs(root: Path) -> list[str]:
+    """The lock inputs git does not have yet: the `.in` files (and environment.yml), and
+    pyproject.toml when its [tool.envlock] settings (the matrix, the index settings, ...)
+    differ from the last commit's; a change elsewhere in it decides no lock."""
+    names = uncommitted(root, INPUT_PATTERNS) or []
+    committed = subprocess.run(
+        ["git", "show", "HEAD:./pyproject.toml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    current = root / "pyproject.toml"
+    if committed.returncode == 0 and current.is_file():
+        now = current.read_text(encoding="utf-8")
+        if envlock_table(now) != envlock_table(committed.stdout):
+            names.append("pyproject.toml")
+    return names
+
+
 def commit_line(root: Path) -> str | None:
     """One line naming the locks to commit, or None when there is nothing to say."""
     names = uncommitted(root)
-    return describe(names, uncommitted(root, INPUT_PATTERNS)) if names else None
+    return describe(names, changed_inputs(root)) if names else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,5 +135,5 @@ def doctor_checks(root: Path) -> list[Check]:
     names = uncommitted(root)
     if names is None:
         return []
-    detail = describe(names, uncommitted(root, INPUT_PATTERNS)) if names else ""
+    detail = describe(names, changed_inputs(root)) if names else ""
     return [Advice(CHECK, detail=detail)]

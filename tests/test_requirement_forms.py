@@ -827,6 +827,33 @@ def test_the_wheel_check_finds_a_release_without_wheels_for_a_new_python(tmp_pat
     assert gaps == [wheels.Gap("numpy", "1.26.4", "3.13", "linux")]
 
 
+def test_a_release_with_wheels_only_for_pythons_outside_the_matrix_is_a_gap(tmp_path: Path):
+    """Real uv against the real index: numpy 1.21.0 has wheels for 3.7-3.9 only, so on
+    3.12 and 3.13 it has none in any cell, as docopt (sdist only) has none; uv says the
+    same of both, but only docopt is built from source alike everywhere."""
+    pins = tmp_path / "pins.txt"
+    pins.write_text("numpy==1.21.0\ndocopt==0.6.2\n")
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def argv_for(python: str, platform: str, built: set[str]) -> list[str]:
+        return wheels.check_argv(uv_binary(), pins, python, platform, built, [])
+
+    matrix = ["3.12", "3.13"]
+    elsewhere = wheels.wheels_elsewhere(run, uv_binary(), tmp_path, [], matrix)
+    gaps = wheels.find_gaps(run, argv_for, matrix, ["linux"], elsewhere)
+    assert gaps == [wheels.Gap("numpy", "1.21.0", p, "linux") for p in matrix]
+    where = {"numpy": "requirements.in line 2"}.__getitem__
+    assert wheels.describe(gaps, matrix, where, "r.txt", ["linux"]) == (
+        "r.txt: numpy==1.21.0 has no wheel for any Python of python-matrix (3.12, 3.13), "
+        "only for other Pythons, so installing it would mean building it from source: in "
+        "requirements.in line 2 allow a version that has wheels for them (a newer one)"
+    )
+
+
 def test_a_wheel_check_failure_of_another_kind_says_it_all_in_one_line(tmp_path: Path):
     """Real uv against the real index, on a pin it cannot resolve for a reason of its own
     (six==99.0 does not exist): uv's output is captured, so the line must name the

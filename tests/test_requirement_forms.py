@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE
-from envlock import EnvlockError, failures, lock_body, requirements_in, wheels
+from envlock import EnvlockError, engine_inputs, failures, lock_body, requirements_in, wheels
 from envlock.requirements_in import Kind
 
 CORPUS = TEMPLATE / "tests" / "requirements_corpus"
@@ -500,6 +500,20 @@ def test_engine_output_becomes_portable(tmp_path: Path, engine_output: str):
     assert lock_body.index_pins(pins) == "six==1.17.0\n"
 
 
+def test_an_editable_packages_marker_stays_in_the_lock(tmp_path: Path):
+    """uv writes ``-e ./libs/mylib`` for ``-e ./libs/mylib ; python_version >= "3.11"``
+    (it drops an editable's marker), which would install it on 3.10 too."""
+    (tmp_path / "libs" / "mylib").mkdir(parents=True)
+    (tmp_path / "libs" / "mylib" / "pyproject.toml").write_text('[project]\nname = "mylib"\n')
+    (tmp_path / "requirements.in").write_text('-e ./libs/mylib ; python_version >= "3.11"\n')
+    uv_wrote = "-e ./libs/mylib\n    # via -r requirements.in\n"
+    with engine_inputs.prepared(tmp_path, [tmp_path / "requirements.in"], "uv") as copies:
+        text = copies.portable(uv_wrote, "requirements.txt")
+    assert text.startswith('-e mylib @ ./libs/mylib ; python_version >= "3.11"\n')
+    (pin,) = lock_body.parse_pins(Path("requirements.txt"), text)
+    assert pin.marker is not None and not pin.marker.evaluate({"python_version": "3.10"})
+
+
 def test_a_path_of_this_machine_never_reaches_a_lock(tmp_path: Path):
     root = tmp_path / "project"
     root.mkdir()
@@ -787,7 +801,6 @@ numpy==1.26.4 \\
 def test_a_gap_in_a_dependency_names_the_line_of_the_package_that_needs_it(tmp_path: Path):
     """llvmlite is in no .in file: the fix is at numba's line (found through the lock's
     ``# via`` comments, as both engines write them)."""
-    from envlock import engine_inputs
 
     (tmp_path / "requirements.in").write_text("six\nnumba==0.59.1\n")
     deps = lock_body.dependents(NUMBA_LOCK)
@@ -929,7 +942,6 @@ def test_pip_compile_is_named_as_its_users_know_it():
 
 def test_an_entry_the_sessions_could_not_install_is_refused_at_lock_time(tmp_path: Path):
     """Right after the engine wrote it, the fix is in the .in file, not another lock."""
-    from envlock import engine_inputs
 
     (tmp_path / "requirements.in").write_text("six\n")
     top = [tmp_path / "requirements.in"]

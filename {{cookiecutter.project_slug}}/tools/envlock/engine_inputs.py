@@ -35,7 +35,11 @@ class EngineInputs:
     def portable(self, body: str, lock: str) -> str:
         """The engine's output as a lock body: no path of this machine, names known."""
         text = lock_body.portable(
-            body, self.inputs.root, self.scratch, self.inputs.local_packages()
+            body,
+            self.inputs.root,
+            self.scratch,
+            self.inputs.local_packages(),
+            self.inputs.editable_markers(),
         )
         try:
             lock_body.parse_pins(Path(lock), text)

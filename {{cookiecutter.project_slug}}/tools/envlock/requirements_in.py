@@ -124,6 +124,19 @@ class Inputs:
             e.value: e.name or "" for e in self.entries() if e.kind in (Kind.LOCAL, Kind.EDITABLE)
         }
 
+    def editable_markers(self) -> dict[str, str]:
+        """``{relative path: marker}`` of the editable packages whose every line has the
+        same marker: uv leaves an editable's marker out of the lock it writes."""
+        markers: dict[str, set[str | None]] = {}
+        for entry in self.entries():
+            if entry.kind is Kind.EDITABLE:
+                markers.setdefault(entry.value, set()).add(entry.marker)
+        return {
+            path: next(iter(found)) or ""
+            for path, found in markers.items()
+            if len(found) == 1 and next(iter(found))
+        }
+
     def find(self, name: str, specifier: str = "") -> Entry | None:
         """The entry that asks for the distribution ``name``: the first whose line has
         ``specifier`` (e.g. ``==1.0``) if one does, else the first."""

@@ -73,8 +73,11 @@ def test_continuations_and_comments_as_pip_reads_them():
     assert by_name["tomli"].marker == 'python_version < "3.11"'
 
 
-def test_a_whole_line_comment_ends_a_continuation(tmp_path: Path):
-    (tmp_path / "r.in").write_text("six \\\n# a comment\nattrs\n")
+@pytest.mark.parametrize("first", ["six \\", "six\\"], ids=["space", "no-space"])
+def test_a_whole_line_comment_ends_a_continuation(tmp_path: Path, first: str):
+    """pip puts a space before the comment line it joins, so it is a comment even when
+    the continued line has no space before its backslash."""
+    (tmp_path / "r.in").write_text(f"{first}\n# a comment\nattrs\n")
     lines = requirements_in.logical_lines(tmp_path / "r.in")
     assert [(line.number, line.text) for line in lines] == [(1, "six"), (3, "attrs")]
 

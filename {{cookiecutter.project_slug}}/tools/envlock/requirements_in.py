@@ -169,7 +169,9 @@ def logical_lines(path: Path) -> list[Line]:
             pending.append(raw[:-1])
             continue
         if pending:
-            raw, number = "".join(pending) + raw, first
+            # pip: the comment line that ends a continuation is joined after a space
+            joined = " " + raw if COMMENT.match(raw) else raw
+            raw, number = "".join(pending) + joined, first
             pending = []
         stripped = COMMENT.sub("", raw).strip()
         if stripped:

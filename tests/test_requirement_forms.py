@@ -435,6 +435,27 @@ def test_a_url_whose_file_is_not_the_named_hash_names_the_line_at_lock_time(tmp_
     )
 
 
+def test_a_wheel_urls_named_hash_is_checked_against_the_file_the_engine_hashed(tmp_path: Path):
+    """uv does not read a wheel URL's file when the URL names a #sha256= (it writes that
+    hash into the lock unchecked): the engine gets the URL without it, hashes the file
+    itself (its output below, as uv writes it), and the two are compared."""
+    url = "http://127.0.0.1:9/mylib-0.3.0-py3-none-any.whl"
+    (tmp_path / "requirements.in").write_text(f"attrs\nmylib @ {url}#sha256={ZEROS}\n")
+    real = "ab" * 32
+    uv_wrote = f"mylib @ {url} \\\n    --hash=sha256:{real}\n    # via -r requirements.in\n"
+    with engine_inputs.prepared(tmp_path, [tmp_path / "requirements.in"], "uv") as copies:
+        given = copies.copy_of(tmp_path / "requirements.in").read_text()
+        assert given == f"attrs\nmylib @ {url}\n"
+        with pytest.raises(EnvlockError) as refused:
+            copies.portable(uv_wrote, "requirements.txt")
+        assert copies.portable(uv_wrote.replace(real, ZEROS), "requirements.txt")
+    assert str(refused.value) == (
+        f"requirements.in line 2: the file at {url} is not the one the line's `#sha256=` "
+        f"names (its sha256 is {real}): fix the hash in that line if the file is the one "
+        "you want, else the URL"
+    )
+
+
 def test_an_invalid_requirement_names_its_line(tmp_path: Path):
     message = refusal(tmp_path, "six\nclick>=8.1,<\n")
     assert message.startswith("requirements.in line 2: `click>=8.1,<` is not a valid requirement (")

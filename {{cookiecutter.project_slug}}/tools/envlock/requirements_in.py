@@ -45,6 +45,7 @@ __all__ = [
     "logical_lines",
     "read_inputs",
     "render",
+    "url_sha256",
     "write_copies",
 ]
 
@@ -690,9 +691,22 @@ def render(inputs: Inputs, path: Path, names: dict[Path, Path]) -> str:
             marker = f" ; {entry.marker}" if entry.marker else ""
             prefix = "-e " if entry.kind is Kind.EDITABLE else ""
             out.append(f"{prefix}{entry.value}{extras}{marker}")
+        elif entry.kind is Kind.URL and url_sha256(entry.value):
+            # uv trusts a wheel URL's #sha256= without reading the file: without it the
+            # engine hashes the file itself, and EngineInputs.portable compares the two
+            out.append(entry.line.text.replace(entry.value, entry.value.split("#", 1)[0]))
         else:
             out.append(entry.line.text)
     return "".join(f"{line}\n" for line in out)
+
+
+def url_sha256(url: str) -> str | None:
+    """The digest a URL's ``#sha256=`` fragment names, if it names one."""
+    for part in urlsplit(url).fragment.split("&"):
+        key, _, value = part.partition("=")
+        if key == "sha256" and value:
+            return value.lower()
+    return None
 
 
 def write_copies(inputs: Inputs, scratch: Path) -> dict[Path, Path]:

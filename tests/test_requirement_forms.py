@@ -711,6 +711,47 @@ def test_a_network_failure_names_the_host(recorded: str, expected: str, context)
 
 
 @pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (
+            "uv-git-no-tag",
+            (
+                "requirements.in line 2: the git repository http://127.0.0.1:18714/vlib.git has "
+                "no branch or tag `v9.9`: fix the name after `@` in that line (or push it there)"
+            ),
+        ),
+        (
+            "uv-git-no-commit",
+            (
+                "requirements.in line 3: the git repository http://127.0.0.1:18714/vlib.git has "
+                f"no commit {'0123456789' * 4}: fix the commit after `@` in that line (or push "
+                "it there)"
+            ),
+        ),
+        (
+            "uv-git-no-repository",
+            (
+                "requirements.in line 4: there is no git repository at "
+                "http://127.0.0.1:18714/nope.git (the host answered): fix the URL in that line"
+            ),
+        ),
+    ],
+)
+def test_a_git_host_that_answered_without_the_ref_is_not_a_network_failure(
+    tmp_path: Path, recorded: str, expected: str
+):
+    """Recorded from uv against a repository served on 127.0.0.1: git's "failed to fetch"
+    there is the host saying no, which "check the network connection" would not fix."""
+    server = "git+http://127.0.0.1:18714"
+    inputs = read(
+        tmp_path,
+        f"six\nvlib @ {server}/vlib.git@v9.9\nvlib @ {server}/vlib.git@{'0123456789' * 4}\n"
+        f"vlib @ {server}/nope.git@v1.0\n",
+    )
+    assert explain(recorded, failures.Context(inputs)) == expected
+
+
+@pytest.mark.parametrize(
     ("recorded", "name", "lacks"),
     [
         ("uv-offline-not-cached", "uv pip sync", "cloudpickle"),

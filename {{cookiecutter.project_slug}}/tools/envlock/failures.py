@@ -76,6 +76,11 @@ USAGE_UV = re.compile(
     r"^error: (?P<what>(?:a value is required for|unexpected argument|invalid value) .+)$",
     re.MULTILINE,
 )
+# git, under uv or pip: the host answered, but has no such repository, tag or commit.
+GIT_FETCHED = re.compile(r"git fetch [^\n']*'(?P<url>[^']+)'")
+GIT_NO_REPO = re.compile(r"repository '(?P<url>[^']+)' not found")
+GIT_NO_REF = re.compile(r"couldn't find remote ref (?:refs/(?:tags|heads)/)?(?P<ref>\S+)")
+GIT_NO_COMMIT = re.compile(r"Unable to find (?P<ref>[0-9a-f]{7,64}) under (?P<url>\S+)")
 OFFLINE_SIGNS = ("network was disabled", "network connectivity is disabled")
 
 
@@ -321,6 +326,46 @@ def build_failure(name: str, output: str, context: Context) -> str | None:
     )
 
 
+def vcs_line(context: Context, repository: str, ref: str | None) -> str:
+    """The line of the .in files that names the repository (and the ref, if given)."""
+    if context.inputs is not None:
+        plain = repository.rstrip("/").removesuffix(".git")
+        for entry in context.inputs.entries():
+            if entry.kind.value != "vcs":
+                continue
+            url = entry.value.split("+", 1)[1].split("#", 1)[0]
+            if url.startswith(plain) and (ref is None or url.endswith(f"@{ref}")):
+                return entry.line.where(context.inputs.root)
+    return "the .in files"
+
+
+def vcs_missing(output: str, context: Context) -> str | None:
+    """A git host that answered, without the repository, branch, tag or commit named."""
+    fetched = GIT_FETCHED.search(output)
+    no_repo = GIT_NO_REPO.search(output)
+    if no_repo is not None:
+        url = no_repo["url"].rstrip("/")
+        return (
+            f"{vcs_line(context, url, None)}: there is no git repository at {url} (the "
+            "host answered): fix the URL in that line"
+        )
+    no_commit = GIT_NO_COMMIT.search(output)
+    if no_commit is not None:
+        url, ref = no_commit["url"].rstrip("/"), no_commit["ref"]
+        return (
+            f"{vcs_line(context, url, ref)}: the git repository {url} has no commit {ref}: "
+            "fix the commit after `@` in that line (or push it there)"
+        )
+    no_ref = GIT_NO_REF.search(output)
+    if no_ref is not None and fetched is not None:
+        url, ref = fetched["url"].rstrip("/"), no_ref["ref"]
+        return (
+            f"{vcs_line(context, url, ref)}: the git repository {url} has no branch or tag "
+            f"`{ref}`: fix the name after `@` in that line (or push it there)"
+        )
+    return None
+
+
 def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
     """One line saying why the command ``name`` failed, from what it printed."""
     context = context or Context()
@@ -331,6 +376,7 @@ def explain(name: str, returncode: int, output: str, context: Context | None = N
         offline(name, unwrapped(output)),
         requires_python(unwrapped(output), context),
         missing(unwrapped(output), context),
+        vcs_missing(output, context),
         network(name, output, context),
         conflict(output),
     ):

@@ -820,6 +820,24 @@ def test_a_local_package_that_does_not_build_names_its_pyproject(
     )
 
 
+def test_a_local_archive_replaced_after_the_lock_is_told_with_both_fixes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Recorded from `uv pip sync` in `nox -s rebuild` (the project's path replaced by
+    {root}) after the committed wheel was rebuilt under the same name: the index and the
+    lock are not what changed, the file is."""
+    root = tmp_path.resolve()
+    monkeypatch.chdir(root)  # the sessions run in the project root
+    output = (RECORDED / "uv-sync-local-archive-changed.txt").read_text()
+    wheel = "libs/wheels/vlib-1.0.0-py2.py3-none-any.whl"
+    assert failures.explain("uv pip sync", 1, output.replace("{root}", root.as_posix())) == (
+        f"`uv pip sync` refused ./{wheel}: it is not the file the lock was made with (it "
+        "changed after `nox -s lock`), so nothing was installed from it: if the new file "
+        f"is the one you want, run `nox -s lock` and commit the locks; else restore it "
+        f"(`git checkout -- {wheel}`)"
+    )
+
+
 def test_a_conflict_quotes_the_cause(context):
     assert explain("uv-conflict", context) == (
         "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "

@@ -68,6 +68,7 @@ PIP_IGNORED = re.compile(
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
 COMPUTED = re.compile(r"Computed:\s+sha256:(?P<digest>[0-9a-f]{64})")
 BUILD_FAILED = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+) @ (?P<url>file:[^`]+)`")
+LOCAL_MISMATCH = re.compile(r"Hash mismatch for `[A-Za-z0-9._-]+ @ (?P<url>file:[^`]+)`")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
 # uv with UV_OFFLINE (the user's setting, which the sessions keep): what its cache lacks.
 NOT_CACHED_UV = re.compile(r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the cache")
@@ -266,7 +267,7 @@ def conflict(output: str) -> str | None:
 def hash_mismatch(name: str, output: str, context: Context) -> str | None:
     if not any(sign in output.lower() for sign in HASH_SIGNS):
         return None
-    named = named_hash(output, context)
+    named = named_hash(output, context) or local_archive_changed(name, output, context)
     if named is not None:
         return named
     return (
@@ -300,6 +301,24 @@ def named_hash(output: str, context: Context) -> str | None:
             "one you want, else the URL"
         )
     return None
+
+
+def local_archive_changed(name: str, output: str, context: Context) -> str | None:
+    """A wheel or source archive of the project's tree that is not the file locked: it
+    was replaced after `nox -s lock` (its hash is in the lock, not among the inputs)."""
+    match = LOCAL_MISMATCH.search(output)
+    if match is None:
+        return None
+    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
+    where = lock_body.relative_source(match["url"], root)
+    if where is None:
+        return None
+    return (
+        f"`{name}` refused {where}: it is not the file the lock was made with (it changed "
+        "after `nox -s lock`), so nothing was installed from it: if the new file is the "
+        f"one you want, run `nox -s lock` and commit the locks; else restore it "
+        f"(`git checkout -- {where.removeprefix('./')}`)"
+    )
 
 
 def build_failure(name: str, output: str, context: Context) -> str | None:

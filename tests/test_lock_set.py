@@ -92,6 +92,23 @@ def test_a_missing_include_names_the_line_that_wants_it(tmp_path: Path):
     )
 
 
+def test_an_include_through_an_environment_variable_is_refused_as_one(tmp_path: Path):
+    """`-r ${HOME}/x.in` is not a missing file to create: `nox -s lock` reads the include
+    closure first, then the lines, which refuse the variable and say why."""
+    from envlock import requirements_in
+
+    project = make_project(tmp_path)
+    (tmp_path / "requirements.in").write_text("python-dotenv\n-r ${HOME}/x.in\n")
+    names = [rel for rel, _ in lockfiles.input_files(project, project.inputs)]
+    assert names[:2] == ["requirements.in", "requirements-dev.in"]
+    with pytest.raises(EnvlockError) as caught:
+        requirements_in.read_inputs(project.root, project.inputs)
+    assert str(caught.value).startswith(
+        "requirements.in line 2: `${HOME}` is an environment variable, which the engines "
+        "replace by this machine's value"
+    )
+
+
 @pytest.mark.parametrize(
     "change",
     [

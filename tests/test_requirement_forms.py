@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE
-from envlock import EnvlockError, failures, lock_body, requirements_in, wheels
+from envlock import EnvlockError, engine_inputs, failures, lock_body, requirements_in, wheels
 from envlock.requirements_in import Kind
 
 CORPUS = TEMPLATE / "tests" / "requirements_corpus"
@@ -73,8 +73,11 @@ def test_continuations_and_comments_as_pip_reads_them():
     assert by_name["tomli"].marker == 'python_version < "3.11"'
 
 
-def test_a_whole_line_comment_ends_a_continuation(tmp_path: Path):
-    (tmp_path / "r.in").write_text("six \\\n# a comment\nattrs\n")
+@pytest.mark.parametrize("first", ["six \\", "six\\"], ids=["space", "no-space"])
+def test_a_whole_line_comment_ends_a_continuation(tmp_path: Path, first: str):
+    """pip puts a space before the comment line it joins, so it is a comment even when
+    the continued line has no space before its backslash."""
+    (tmp_path / "r.in").write_text(f"{first}\n# a comment\nattrs\n")
     lines = requirements_in.logical_lines(tmp_path / "r.in")
     assert [(line.number, line.text) for line in lines] == [(1, "six"), (3, "attrs")]
 
@@ -432,6 +435,27 @@ def test_a_url_whose_file_is_not_the_named_hash_names_the_line_at_lock_time(tmp_
     )
 
 
+def test_a_wheel_urls_named_hash_is_checked_against_the_file_the_engine_hashed(tmp_path: Path):
+    """uv does not read a wheel URL's file when the URL names a #sha256= (it writes that
+    hash into the lock unchecked): the engine gets the URL without it, hashes the file
+    itself (its output below, as uv writes it), and the two are compared."""
+    url = "http://127.0.0.1:9/mylib-0.3.0-py3-none-any.whl"
+    (tmp_path / "requirements.in").write_text(f"attrs\nmylib @ {url}#sha256={ZEROS}\n")
+    real = "ab" * 32
+    uv_wrote = f"mylib @ {url} \\\n    --hash=sha256:{real}\n    # via -r requirements.in\n"
+    with engine_inputs.prepared(tmp_path, [tmp_path / "requirements.in"], "uv") as copies:
+        given = copies.copy_of(tmp_path / "requirements.in").read_text()
+        assert given == f"attrs\nmylib @ {url}\n"
+        with pytest.raises(EnvlockError) as refused:
+            copies.portable(uv_wrote, "requirements.txt")
+        assert copies.portable(uv_wrote.replace(real, ZEROS), "requirements.txt")
+    assert str(refused.value) == (
+        f"requirements.in line 2: the file at {url} is not the one the line's `#sha256=` "
+        f"names (its sha256 is {real}): fix the hash in that line if the file is the one "
+        "you want, else the URL"
+    )
+
+
 def test_an_invalid_requirement_names_its_line(tmp_path: Path):
     message = refusal(tmp_path, "six\nclick>=8.1,<\n")
     assert message.startswith("requirements.in line 2: `click>=8.1,<` is not a valid requirement (")
@@ -498,6 +522,20 @@ def test_engine_output_becomes_portable(tmp_path: Path, engine_output: str):
     ]
     assert not lock_body.all_hash_checked(pins)
     assert lock_body.index_pins(pins) == "six==1.17.0\n"
+
+
+def test_an_editable_packages_marker_stays_in_the_lock(tmp_path: Path):
+    """uv writes ``-e ./libs/mylib`` for ``-e ./libs/mylib ; python_version >= "3.11"``
+    (it drops an editable's marker), which would install it on 3.10 too."""
+    (tmp_path / "libs" / "mylib").mkdir(parents=True)
+    (tmp_path / "libs" / "mylib" / "pyproject.toml").write_text('[project]\nname = "mylib"\n')
+    (tmp_path / "requirements.in").write_text('-e ./libs/mylib ; python_version >= "3.11"\n')
+    uv_wrote = "-e ./libs/mylib\n    # via -r requirements.in\n"
+    with engine_inputs.prepared(tmp_path, [tmp_path / "requirements.in"], "uv") as copies:
+        text = copies.portable(uv_wrote, "requirements.txt")
+    assert text.startswith('-e mylib @ ./libs/mylib ; python_version >= "3.11"\n')
+    (pin,) = lock_body.parse_pins(Path("requirements.txt"), text)
+    assert pin.marker is not None and not pin.marker.evaluate({"python_version": "3.10"})
 
 
 def test_a_path_of_this_machine_never_reaches_a_lock(tmp_path: Path):
@@ -673,6 +711,47 @@ def test_a_network_failure_names_the_host(recorded: str, expected: str, context)
 
 
 @pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (
+            "uv-git-no-tag",
+            (
+                "requirements.in line 2: the git repository http://127.0.0.1:18714/vlib.git has "
+                "no branch or tag `v9.9`: fix the name after `@` in that line (or push it there)"
+            ),
+        ),
+        (
+            "uv-git-no-commit",
+            (
+                "requirements.in line 3: the git repository http://127.0.0.1:18714/vlib.git has "
+                f"no commit {'0123456789' * 4}: fix the commit after `@` in that line (or push "
+                "it there)"
+            ),
+        ),
+        (
+            "uv-git-no-repository",
+            (
+                "requirements.in line 4: there is no git repository at "
+                "http://127.0.0.1:18714/nope.git (the host answered): fix the URL in that line"
+            ),
+        ),
+    ],
+)
+def test_a_git_host_that_answered_without_the_ref_is_not_a_network_failure(
+    tmp_path: Path, recorded: str, expected: str
+):
+    """Recorded from uv against a repository served on 127.0.0.1: git's "failed to fetch"
+    there is the host saying no, which "check the network connection" would not fix."""
+    server = "git+http://127.0.0.1:18714"
+    inputs = read(
+        tmp_path,
+        f"six\nvlib @ {server}/vlib.git@v9.9\nvlib @ {server}/vlib.git@{'0123456789' * 4}\n"
+        f"vlib @ {server}/nope.git@v1.0\n",
+    )
+    assert explain(recorded, failures.Context(inputs)) == expected
+
+
+@pytest.mark.parametrize(
     ("recorded", "name", "lacks"),
     [
         ("uv-offline-not-cached", "uv pip sync", "cloudpickle"),
@@ -741,6 +820,24 @@ def test_a_local_package_that_does_not_build_names_its_pyproject(
     )
 
 
+def test_a_local_archive_replaced_after_the_lock_is_told_with_both_fixes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Recorded from `uv pip sync` in `nox -s rebuild` (the project's path replaced by
+    {root}) after the committed wheel was rebuilt under the same name: the index and the
+    lock are not what changed, the file is."""
+    root = tmp_path.resolve()
+    monkeypatch.chdir(root)  # the sessions run in the project root
+    output = (RECORDED / "uv-sync-local-archive-changed.txt").read_text()
+    wheel = "libs/wheels/vlib-1.0.0-py2.py3-none-any.whl"
+    assert failures.explain("uv pip sync", 1, output.replace("{root}", root.as_posix())) == (
+        f"`uv pip sync` refused ./{wheel}: it is not the file the lock was made with (it "
+        "changed after `nox -s lock`), so nothing was installed from it: if the new file "
+        f"is the one you want, run `nox -s lock` and commit the locks; else restore it "
+        f"(`git checkout -- {wheel}`)"
+    )
+
+
 def test_a_conflict_quotes_the_cause(context):
     assert explain("uv-conflict", context) == (
         "the requirements cannot all be met (you require numpy<2.3 and numpy>=2.3, which are "
@@ -787,7 +884,6 @@ numpy==1.26.4 \\
 def test_a_gap_in_a_dependency_names_the_line_of_the_package_that_needs_it(tmp_path: Path):
     """llvmlite is in no .in file: the fix is at numba's line (found through the lock's
     ``# via`` comments, as both engines write them)."""
-    from envlock import engine_inputs
 
     (tmp_path / "requirements.in").write_text("six\nnumba==0.59.1\n")
     deps = lock_body.dependents(NUMBA_LOCK)
@@ -825,6 +921,33 @@ def test_the_wheel_check_finds_a_release_without_wheels_for_a_new_python(tmp_pat
 
     gaps = wheels.find_gaps(run, argv_for, ["3.12", "3.13"], ["linux"])
     assert gaps == [wheels.Gap("numpy", "1.26.4", "3.13", "linux")]
+
+
+def test_a_release_with_wheels_only_for_pythons_outside_the_matrix_is_a_gap(tmp_path: Path):
+    """Real uv against the real index: numpy 1.21.0 has wheels for 3.7-3.9 only, so on
+    3.12 and 3.13 it has none in any cell, as docopt (sdist only) has none; uv says the
+    same of both, but only docopt is built from source alike everywhere."""
+    pins = tmp_path / "pins.txt"
+    pins.write_text("numpy==1.21.0\ndocopt==0.6.2\n")
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def argv_for(python: str, platform: str, built: set[str]) -> list[str]:
+        return wheels.check_argv(uv_binary(), pins, python, platform, built, [])
+
+    matrix = ["3.12", "3.13"]
+    elsewhere = wheels.wheels_elsewhere(run, uv_binary(), tmp_path, [], matrix)
+    gaps = wheels.find_gaps(run, argv_for, matrix, ["linux"], elsewhere)
+    assert gaps == [wheels.Gap("numpy", "1.21.0", p, "linux") for p in matrix]
+    where = {"numpy": "requirements.in line 2"}.__getitem__
+    assert wheels.describe(gaps, matrix, where, "r.txt", ["linux"]) == (
+        "r.txt: numpy==1.21.0 has no wheel for any Python of python-matrix (3.12, 3.13), "
+        "only for other Pythons, so installing it would mean building it from source: in "
+        "requirements.in line 2 allow a version that has wheels for them (a newer one)"
+    )
 
 
 def test_a_wheel_check_failure_of_another_kind_says_it_all_in_one_line(tmp_path: Path):
@@ -902,7 +1025,6 @@ def test_pip_compile_is_named_as_its_users_know_it():
 
 def test_an_entry_the_sessions_could_not_install_is_refused_at_lock_time(tmp_path: Path):
     """Right after the engine wrote it, the fix is in the .in file, not another lock."""
-    from envlock import engine_inputs
 
     (tmp_path / "requirements.in").write_text("six\n")
     top = [tmp_path / "requirements.in"]

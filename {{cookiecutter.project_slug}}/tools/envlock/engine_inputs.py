@@ -35,16 +35,37 @@ class EngineInputs:
     def portable(self, body: str, lock: str) -> str:
         """The engine's output as a lock body: no path of this machine, names known."""
         text = lock_body.portable(
-            body, self.inputs.root, self.scratch, self.inputs.local_packages()
+            body,
+            self.inputs.root,
+            self.scratch,
+            self.inputs.local_packages(),
+            self.inputs.editable_markers(),
         )
         try:
-            lock_body.parse_pins(Path(lock), text)
+            pins = lock_body.parse_pins(Path(lock), text)
         except lock_body.UnreadableEntry as error:
             raise EnvlockError(
                 f"{lock} as the engine wrote it could not be installed ({error.problem}): "
                 "change that requirement in the .in files"
             ) from None
+        self.check_named_hashes(pins)
         return text
+
+    def check_named_hashes(self, pins: list[lock_body.Pin]) -> None:
+        """A URL's ``#sha256=`` must be the hash of the file the engine locked (it was
+        given the URL without it, so the lock's hash is the file's own)."""
+        locked = {pin.source: pin.hashes for pin in pins if pin.source}
+        for entry in self.inputs.entries():
+            named = requirements_in.url_sha256(entry.value) if entry.kind.value == "url" else None
+            url = entry.value.split("#", 1)[0]
+            hashes = [h.removeprefix("sha256:") for h in locked.get(url, ())]
+            if named is None or not hashes or named in hashes:
+                continue
+            raise EnvlockError(
+                f"{entry.line.where(self.inputs.root)}: the file at {url} is not the one "
+                f"the line's `#sha256=` names (its sha256 is {hashes[0]}): fix the hash in "
+                "that line if the file is the one you want, else the URL"
+            )
 
     def constraints(self, body: str, name: str) -> Path:
         """A constraints file (in the scratch folder) with the index pins of ``body``,

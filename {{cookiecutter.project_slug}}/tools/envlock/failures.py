@@ -68,6 +68,7 @@ PIP_IGNORED = re.compile(
 NO_MATCH_PIP = re.compile(r"No matching distribution found for (?P<req>\S+)")
 COMPUTED = re.compile(r"Computed:\s+sha256:(?P<digest>[0-9a-f]{64})")
 BUILD_FAILED = re.compile(r"Failed to build `(?P<name>[A-Za-z0-9._-]+) @ (?P<url>file:[^`]+)`")
+LOCAL_MISMATCH = re.compile(r"Hash mismatch for `[A-Za-z0-9._-]+ @ (?P<url>file:[^`]+)`")
 CAUSE_UV = re.compile(r"^\s*cause: (?P<cause>.+)$", re.MULTILINE)
 # uv with UV_OFFLINE (the user's setting, which the sessions keep): what its cache lacks.
 NOT_CACHED_UV = re.compile(r"Because (?P<name>[A-Za-z0-9._-]+) was not found in the cache")
@@ -76,6 +77,11 @@ USAGE_UV = re.compile(
     r"^error: (?P<what>(?:a value is required for|unexpected argument|invalid value) .+)$",
     re.MULTILINE,
 )
+# git, under uv or pip: the host answered, but has no such repository, tag or commit.
+GIT_FETCHED = re.compile(r"git fetch [^\n']*'(?P<url>[^']+)'")
+GIT_NO_REPO = re.compile(r"repository '(?P<url>[^']+)' not found")
+GIT_NO_REF = re.compile(r"couldn't find remote ref (?:refs/(?:tags|heads)/)?(?P<ref>\S+)")
+GIT_NO_COMMIT = re.compile(r"Unable to find (?P<ref>[0-9a-f]{7,64}) under (?P<url>\S+)")
 OFFLINE_SIGNS = ("network was disabled", "network connectivity is disabled")
 
 
@@ -261,7 +267,7 @@ def conflict(output: str) -> str | None:
 def hash_mismatch(name: str, output: str, context: Context) -> str | None:
     if not any(sign in output.lower() for sign in HASH_SIGNS):
         return None
-    named = named_hash(output, context)
+    named = named_hash(output, context) or local_archive_changed(name, output, context)
     if named is not None:
         return named
     return (
@@ -297,6 +303,24 @@ def named_hash(output: str, context: Context) -> str | None:
     return None
 
 
+def local_archive_changed(name: str, output: str, context: Context) -> str | None:
+    """A wheel or source archive of the project's tree that is not the file locked: it
+    was replaced after `nox -s lock` (its hash is in the lock, not among the inputs)."""
+    match = LOCAL_MISMATCH.search(output)
+    if match is None:
+        return None
+    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
+    where = lock_body.relative_source(match["url"], root)
+    if where is None:
+        return None
+    return (
+        f"`{name}` refused {where}: it is not the file the lock was made with (it changed "
+        "after `nox -s lock`), so nothing was installed from it: if the new file is the "
+        f"one you want, run `nox -s lock` and commit the locks; else restore it "
+        f"(`git checkout -- {where.removeprefix('./')}`)"
+    )
+
+
 def build_failure(name: str, output: str, context: Context) -> str | None:
     """A package of the project's tree that could not be built (its metadata read, or
     its build backend installed): the fix is in that package, not in the .in files."""
@@ -321,6 +345,46 @@ def build_failure(name: str, output: str, context: Context) -> str | None:
     )
 
 
+def vcs_line(context: Context, repository: str, ref: str | None) -> str:
+    """The line of the .in files that names the repository (and the ref, if given)."""
+    if context.inputs is not None:
+        plain = repository.rstrip("/").removesuffix(".git")
+        for entry in context.inputs.entries():
+            if entry.kind.value != "vcs":
+                continue
+            url = entry.value.split("+", 1)[1].split("#", 1)[0]
+            if url.startswith(plain) and (ref is None or url.endswith(f"@{ref}")):
+                return entry.line.where(context.inputs.root)
+    return "the .in files"
+
+
+def vcs_missing(output: str, context: Context) -> str | None:
+    """A git host that answered, without the repository, branch, tag or commit named."""
+    fetched = GIT_FETCHED.search(output)
+    no_repo = GIT_NO_REPO.search(output)
+    if no_repo is not None:
+        url = no_repo["url"].rstrip("/")
+        return (
+            f"{vcs_line(context, url, None)}: there is no git repository at {url} (the "
+            "host answered): fix the URL in that line"
+        )
+    no_commit = GIT_NO_COMMIT.search(output)
+    if no_commit is not None:
+        url, ref = no_commit["url"].rstrip("/"), no_commit["ref"]
+        return (
+            f"{vcs_line(context, url, ref)}: the git repository {url} has no commit {ref}: "
+            "fix the commit after `@` in that line (or push it there)"
+        )
+    no_ref = GIT_NO_REF.search(output)
+    if no_ref is not None and fetched is not None:
+        url, ref = fetched["url"].rstrip("/"), no_ref["ref"]
+        return (
+            f"{vcs_line(context, url, ref)}: the git repository {url} has no branch or tag "
+            f"`{ref}`: fix the name after `@` in that line (or push it there)"
+        )
+    return None
+
+
 def explain(name: str, returncode: int, output: str, context: Context | None = None) -> str:
     """One line saying why the command ``name`` failed, from what it printed."""
     context = context or Context()
@@ -331,6 +395,7 @@ def explain(name: str, returncode: int, output: str, context: Context | None = N
         offline(name, unwrapped(output)),
         requires_python(unwrapped(output), context),
         missing(unwrapped(output), context),
+        vcs_missing(output, context),
         network(name, output, context),
         conflict(output),
     ):

@@ -229,9 +229,12 @@ def relative_source(text: str, root: Path) -> str | None:
     return "./" + resolved.relative_to(root).as_posix()
 
 
-def portable_entry(spec: str, root: Path, names: dict[str, str]) -> str:
+def portable_entry(
+    spec: str, root: Path, names: dict[str, str], markers: dict[str, str] | None = None
+) -> str:
     """One entry as an engine wrote it, with a local package rewritten as
-    ``[-e ]name @ ./path``; any other entry unchanged."""
+    ``[-e ]name @ ./path``; any other entry unchanged. ``markers``: the marker of each
+    editable package's ``./path`` in the inputs, which uv leaves out of its output."""
     editable = spec.startswith("-e ")
     rest = spec.removeprefix("-e ").strip()
     marker = ""
@@ -250,14 +253,23 @@ def portable_entry(spec: str, root: Path, names: dict[str, str]) -> str:
             f"the lock names the package at {relative} without its name: write it in the "
             f".in file as `NAME @ {relative}`"
         )
+    if editable and not marker and (markers or {}).get(relative):
+        marker = f" ; {(markers or {})[relative]}"
     return f"{'-e ' if editable else ''}{known} @ {relative}{marker}"
 
 
-def portable(body: str, root: Path, scratch: Path, names: dict[str, str]) -> str:
+def portable(
+    body: str,
+    root: Path,
+    scratch: Path,
+    names: dict[str, str],
+    markers: dict[str, str] | None = None,
+) -> str:
     """The engine's output with every path of this machine removed.
 
     ``scratch`` is where the engine read its copies of the ``.in`` files (its comments
-    name them); ``names`` maps each local package's ``./path`` to its name.
+    name them); ``names`` maps each local package's ``./path`` to its name; ``markers``
+    each editable one's marker (``portable_entry``).
     """
     root = root.resolve()
     prefixes = {scratch.as_posix().rstrip("/") + "/", str(scratch).rstrip("/\\") + "/"}
@@ -271,7 +283,7 @@ def portable(body: str, root: Path, scratch: Path, names: dict[str, str]) -> str
         if line and not line[0].isspace() and not line.startswith("#"):
             continuation = line.endswith("\\")
             spec = line[:-1].rstrip() if continuation else line
-            line = portable_entry(spec, root, names) + (" \\" if continuation else "")
+            line = portable_entry(spec, root, names, markers) + (" \\" if continuation else "")
         out.append(line)
     text = "".join(f"{line}\n" for line in out)
     for leaked in (root.as_posix(), str(root), scratch.as_posix()):

@@ -153,7 +153,9 @@ def input_files(project: Project, sources: Iterable[Path]) -> list[tuple[str, Pa
         found[key] = rel
         for line in lines:
             include = INCLUDE.match(line)
-            if include and "://" not in include["file"]:  # a URL is digested as written
+            # a URL is digested as written; a ${VARIABLE} is refused when lock reads the
+            # lines (requirements_in), which says why: "create it" would not be the fix
+            if include and "://" not in include["file"] and "${" not in include["file"]:
                 named = include["file"].strip().strip("\"'")
                 pending.append((key.parent / named, f"`{include['option']} {named}` in {rel}"))
     return [(rel, path) for path, rel in found.items()]

@@ -45,6 +45,7 @@ __all__ = [
     "logical_lines",
     "read_inputs",
     "render",
+    "url_sha256",
     "write_copies",
 ]
 
@@ -124,6 +125,19 @@ class Inputs:
             e.value: e.name or "" for e in self.entries() if e.kind in (Kind.LOCAL, Kind.EDITABLE)
         }
 
+    def editable_markers(self) -> dict[str, str]:
+        """``{relative path: marker}`` of the editable packages whose every line has the
+        same marker: uv leaves an editable's marker out of the lock it writes."""
+        markers: dict[str, set[str | None]] = {}
+        for entry in self.entries():
+            if entry.kind is Kind.EDITABLE:
+                markers.setdefault(entry.value, set()).add(entry.marker)
+        return {
+            path: next(iter(found)) or ""
+            for path, found in markers.items()
+            if len(found) == 1 and next(iter(found))
+        }
+
     def find(self, name: str, specifier: str = "") -> Entry | None:
         """The entry that asks for the distribution ``name``: the first whose line has
         ``specifier`` (e.g. ``==1.0``) if one does, else the first."""
@@ -156,7 +170,9 @@ def logical_lines(path: Path) -> list[Line]:
             pending.append(raw[:-1])
             continue
         if pending:
-            raw, number = "".join(pending) + raw, first
+            # pip: the comment line that ends a continuation is joined after a space
+            joined = " " + raw if COMMENT.match(raw) else raw
+            raw, number = "".join(pending) + joined, first
             pending = []
         stripped = COMMENT.sub("", raw).strip()
         if stripped:
@@ -675,9 +691,22 @@ def render(inputs: Inputs, path: Path, names: dict[Path, Path]) -> str:
             marker = f" ; {entry.marker}" if entry.marker else ""
             prefix = "-e " if entry.kind is Kind.EDITABLE else ""
             out.append(f"{prefix}{entry.value}{extras}{marker}")
+        elif entry.kind is Kind.URL and url_sha256(entry.value):
+            # uv trusts a wheel URL's #sha256= without reading the file: without it the
+            # engine hashes the file itself, and EngineInputs.portable compares the two
+            out.append(entry.line.text.replace(entry.value, entry.value.split("#", 1)[0]))
         else:
             out.append(entry.line.text)
     return "".join(f"{line}\n" for line in out)
+
+
+def url_sha256(url: str) -> str | None:
+    """The digest a URL's ``#sha256=`` fragment names, if it names one."""
+    for part in urlsplit(url).fragment.split("&"):
+        key, _, value = part.partition("=")
+        if key == "sha256" and value:
+            return value.lower()
+    return None
 
 
 def write_copies(inputs: Inputs, scratch: Path) -> dict[Path, Path]:

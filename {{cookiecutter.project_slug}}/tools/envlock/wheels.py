@@ -9,7 +9,10 @@ So after compiling, ``lock`` asks uv to resolve the lock's pins once per Python 
 platform with pre-built wheels only (``uv pip compile --only-binary :all: --no-deps``,
 which reads the index's metadata and downloads nothing). A package that has no wheel
 anywhere of the matrix (an sdist-only package) is built from source everywhere and is
-not a gap; one that has wheels for some cells but not for others is.
+not a gap; one that has wheels for some cells but not for others is, and so is one
+whose wheels are all for Pythons outside the matrix (an old release on new Pythons):
+uv's words are the same for both, so such a package is asked once more for the Pythons
+outside the matrix.
 """
 
 from __future__ import annotations
@@ -37,12 +40,16 @@ __all__ = [
     "describe",
     "find_gaps",
     "unexplained",
+    "wheels_elsewhere",
 ]
 
 PLATFORMS = ("linux", "macos", "windows")
 # The macOS a lock is checked for (MACOSX_DEPLOYMENT_TARGET of the wheel check).
 MACOS_TARGET = "14.0"
 WORKERS = 4
+# The Pythons uv can resolve for: where a package without a wheel in any cell of the
+# matrix is looked for once more (on Linux, where compiled wheels are always built).
+KNOWN_PYTHONS = ("3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 NO_WHEEL = re.compile(
     r"Because (?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+) has no (?:usable )?wheels"
 )
@@ -172,14 +179,39 @@ def unexplained(failed: CellFailed, pins_text: str, where: Callable[[str], str],
     )
 
 
+def wheels_elsewhere(
+    run: Run, uv: str, scratch: Path, indexes: list[str], matrix: Iterable[str]
+) -> Callable[[str, str], bool]:
+    """Whether ``name==version`` has a wheel for some Python outside ``matrix`` (on
+    Linux): then it is no sdist-only package, and its having none in the matrix is a gap."""
+    others = [python for python in KNOWN_PYTHONS if python not in set(matrix)]
+
+    def elsewhere(name: str, version: str) -> bool:
+        pin = scratch / f"probe-{name}.txt"
+        pin.write_text(f"{name}=={version}\n", encoding="utf-8")  # no marker: it could skip it
+        for python in others:
+            argv = check_argv(uv, pin, python, "linux", (), indexes)
+            returncode, output = run([*argv, "--offline"])
+            if returncode != 0 and OFFLINE_MISS in output:
+                returncode, output = run(argv)
+            if returncode == 0:
+                return True
+        return False
+
+    return elsewhere
+
+
 def find_gaps(
     run: Run,
     argv_for: Callable[[str, str, set[str]], list[str]],
     pythons: Iterable[str],
     platforms: Iterable[str] = PLATFORMS,
+    elsewhere: Callable[[str, str], bool] | None = None,
 ) -> list[Gap]:
     """The gaps of the lock: packages without a wheel in some cells but with one in
-    others (a package without any wheel is built from source everywhere alike)."""
+    others, or in none of them but for a Python outside them (``elsewhere``); a package
+    without any wheel is built from source everywhere alike."""
+    pythons = list(pythons)
     cells = [(python, platform) for python in pythons for platform in platforms]
     # The cells are independent, and uv spends most of a run waiting on its cache and
     # the index: a few at once cut the check to a fraction.
@@ -193,6 +225,9 @@ def find_gaps(
         for name in {gap.name for gap in found}
         if sum(1 for gap in found if gap.name == name) == len(cells)
     }
+    if elsewhere is not None:
+        versions = {gap.name: gap.version for gap in found}
+        everywhere = {name for name in everywhere if not elsewhere(name, versions[name])}
     return [gap for gap in found if gap.name not in everywhere]
 
 
@@ -203,9 +238,16 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def describe(gaps: list[Gap], matrix: Iterable[str], where: Callable[[str], str], lock: str) -> str:
+def describe(
+    gaps: list[Gap],
+    matrix: Iterable[str],
+    where: Callable[[str], str],
+    lock: str,
+    checked: Iterable[str] = PLATFORMS,
+) -> str:
     """One line for the first package with gaps: where it has no wheel, and the fixes
-    (another version or a marker in the .in file, or python-matrix)."""
+    (another version or a marker in the .in file, or python-matrix); ``checked``: the
+    platforms the check was for."""
     name = gaps[0].name
     mine = [gap for gap in gaps if gap.name == name]
     pythons = sorted({gap.python for gap in mine}, key=version_key)
@@ -213,6 +255,13 @@ def describe(gaps: list[Gap], matrix: Iterable[str], where: Callable[[str], str]
     others = len({gap.name for gap in gaps}) - 1
     more = f" (and {others} more package{'s' if others > 1 else ''})" if others else ""
     every_python = set(pythons) == set(matrix)
+    if every_python and set(platforms) == set(checked):
+        return (
+            f"{lock}: {name}=={mine[0].version} has no wheel for any Python of python-matrix "
+            f"({', '.join(pythons)}){more}, only for other Pythons, so installing it would "
+            f"mean building it from source: in {where(name)} allow a version that has wheels "
+            "for them (a newer one)"
+        )
     on = "" if set(platforms) == set(PLATFORMS) else f" on {', '.join(platforms)}"
     python_list = ", ".join(pythons)
     found = f"{lock}: {name}=={mine[0].version} has no wheel for Python {python_list}{on}{more}"
@@ -260,11 +309,12 @@ def check_lock(
             return check_argv(uv, pins, python, platform, built, indexes)
 
         try:
-            gaps = find_gaps(run, argv_for, matrix, platforms)
+            elsewhere = wheels_elsewhere(run, uv, Path(scratch), indexes, matrix)
+            gaps = find_gaps(run, argv_for, matrix, platforms, elsewhere)
         except CellFailed as failed:
             missing = failures.missing(failed.output, inputs) if inputs is not None else None
             raise EnvlockError(
                 missing or unexplained(failed, pins_text, where, lock.name)
             ) from None
     if gaps:
-        raise EnvlockError(describe(gaps, matrix, where, lock.name))
+        raise EnvlockError(describe(gaps, matrix, where, lock.name, platforms))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -473,6 +474,22 @@ def test_compile_commands(tmp_path: Path):
     pip = engines.pip_compile_argv("py", dev, Path("out.txt"), [])
     assert {"--no-emit-index-url", "--no-emit-find-links", "--generate-hashes"} <= set(pip)
     assert engines.uv_env({})["UV_PYTHON_DOWNLOADS"] == "never"
+
+
+def test_uv_never_wraps_its_messages_for_the_sessions(tmp_path: Path):
+    """A shell's (or a test worker's) COLUMNS makes uv cut its sentences over lines,
+    which the one-line messages quote and match: the real uv, given the sessions' env."""
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    missing = tmp_path / "a-folder-with-a-long-name" / "that-does-not-exist" / "python3.99"
+    argv = [uv, "venv", "--no-config", "--python", str(missing), str(tmp_path / "env")]
+    narrow = {**os.environ, "COLUMNS": "40", "LINES": "24"}
+    wrapped = subprocess.run(argv, env=narrow, capture_output=True, text=True, check=False)
+    assert len(wrapped.stderr.strip().splitlines()) > 1  # uv does wrap to COLUMNS
+    told = subprocess.run(
+        argv, env=engines.uv_env(narrow), capture_output=True, text=True, check=False
+    )
+    assert told.returncode != 0
+    assert told.stderr.strip().splitlines() == [f"error: No interpreter found at path `{missing}`"]
 
 
 def test_uv_is_given_only_the_uv_settings_that_change_no_resolution():

@@ -63,6 +63,10 @@ UV_KEPT = frozenset(
 )
 
 
+# The terminal's size as a shell exports it: uv wraps its messages to it.
+TERMINAL_SIZE = frozenset({"COLUMNS", "LINES"})
+
+
 def uv_compile_argv(
     uv: str,
     target: LockTarget,
@@ -143,8 +147,14 @@ def isolated_pip_env(environ: Mapping[str, str]) -> dict[str, str]:
 def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of every uv command: only the ``UV_KEPT`` variables of uv's own,
     no configuration file (``UV_NO_CONFIG``), and no interpreter downloaded behind the
-    user's back (offline it would hang)."""
-    env = {k: v for k, v in environ.items() if not k.startswith("UV_") or k in UV_KEPT}
+    user's back (offline it would hang). Without ``COLUMNS`` uv never wraps what it
+    prints into a pipe, so its sentences stay whole for the one-line messages that
+    quote them (with ``COLUMNS=80`` a long file URL is cut over two lines)."""
+    env = {
+        k: v
+        for k, v in environ.items()
+        if (not k.startswith("UV_") or k in UV_KEPT) and k not in TERMINAL_SIZE
+    }
     return {**env, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
 
 

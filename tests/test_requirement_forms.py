@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE
-from envlock import EnvlockError, engine_inputs, failures, lock_body, requirements_in, wheels
+from envlock import (
+    EnvlockError,
+    engine_inputs,
+    engines,
+    failures,
+    lock_body,
+    requirements_in,
+    wheels,
+)
 from envlock.requirements_in import Kind
 
 CORPUS = TEMPLATE / "tests" / "requirements_corpus"
@@ -910,7 +918,7 @@ def test_the_wheel_check_finds_a_release_without_wheels_for_a_new_python(tmp_pat
     never had one (built from source everywhere alike, so no gap)."""
     pins = tmp_path / "pins.txt"
     pins.write_text("numpy==1.26.4\ndocopt==0.6.2\n")
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env = engines.uv_env(os.environ)  # as the lock session runs it
 
     def run(argv: list[str]) -> tuple[int, str]:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
@@ -929,7 +937,7 @@ def test_a_release_with_wheels_only_for_pythons_outside_the_matrix_is_a_gap(tmp_
     same of both, but only docopt is built from source alike everywhere."""
     pins = tmp_path / "pins.txt"
     pins.write_text("numpy==1.21.0\ndocopt==0.6.2\n")
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env = engines.uv_env(os.environ)  # as the lock session runs it
 
     def run(argv: list[str]) -> tuple[int, str]:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
@@ -954,7 +962,7 @@ def test_a_wheel_check_failure_of_another_kind_says_it_all_in_one_line(tmp_path:
     """Real uv against the real index, on a pin it cannot resolve for a reason of its own
     (six==99.0 does not exist): uv's output is captured, so the line must name the
     package, the Python and platform, uv's reason and the fixes."""
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env = engines.uv_env(os.environ)  # as the lock session runs it
 
     def run(argv: list[str]) -> tuple[int, str]:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)

@@ -303,16 +303,27 @@ def named_hash(output: str, context: Context) -> str | None:
     return None
 
 
+def local_source(
+    pattern: re.Pattern[str], output: str, context: Context
+) -> tuple[re.Match[str], str] | None:
+    """The match of ``pattern`` (with a ``url`` group) and where in the project's tree
+    that ``file:`` URL points (``./libs/x``), or None when it is not in the tree."""
+    match = pattern.search(output)
+    if match is None:
+        return None
+    # the sessions run in the project root; a lock knows it from its inputs
+    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
+    where = lock_body.relative_source(match["url"], root)
+    return None if where is None else (match, where)
+
+
 def local_archive_changed(name: str, output: str, context: Context) -> str | None:
     """A wheel or source archive of the project's tree that is not the file locked: it
     was replaced after `nox -s lock` (its hash is in the lock, not among the inputs)."""
-    match = LOCAL_MISMATCH.search(output)
-    if match is None:
+    found = local_source(LOCAL_MISMATCH, output, context)
+    if found is None:
         return None
-    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
-    where = lock_body.relative_source(match["url"], root)
-    if where is None:
-        return None
+    _, where = found
     return (
         f"`{name}` refused {where}: it is not the file the lock was made with (it changed "
         "after `nox -s lock`), so nothing was installed from it: if the new file is the "
@@ -324,14 +335,10 @@ def local_archive_changed(name: str, output: str, context: Context) -> str | Non
 def build_failure(name: str, output: str, context: Context) -> str | None:
     """A package of the project's tree that could not be built (its metadata read, or
     its build backend installed): the fix is in that package, not in the .in files."""
-    match = BUILD_FAILED.search(output)
-    if match is None:
+    found = local_source(BUILD_FAILED, output, context)
+    if found is None:
         return None
-    # the sessions run in the project root; a lock knows it from its inputs
-    root = context.inputs.root if context.inputs is not None else Path.cwd().resolve()
-    where = lock_body.relative_source(match["url"], root)
-    if where is None:
-        return None
+    match, where = found
     lines = [line.strip().removeprefix("cause: ") for line in output.splitlines()]
     said = next((line for line in reversed(lines) if line and not line.startswith("hint:")), "")
     if where == "./.":  # the project itself, which setup installs editable
